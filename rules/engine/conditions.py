@@ -1,0 +1,274 @@
+"""The condition language of outcome and warning rules, and its translation to durable_rules.
+
+A condition is a list of patterns; each pattern names a kind of fact, an alias, and a `where`
+expression over that fact's fields. All patterns must match (a join: later patterns may compare
+with fields of earlier ones). An empty list matches every case.
+
+    [{"fact": "event", "as": "rejection", "where": {"type": "final_rejection", "latest": true}},
+     {"fact": "new_element", "as": "element",
+      "where": {"date": {"gt": {"ref": "rejection.date"}}}}]
+
+`where` grammar: an object whose keys are field names (equality with a literal, or an object of
+operators eq/ne/gt/gte/lt/lte/exists) or "all"/"any" with a list of expressions. A value is a
+literal, {"ref": "alias.field"} or {"setting": "reviewed_until"} (a pack setting, fixed at compile
+time). Fields are typed (below) and literals must match their type: durable_rules compares mixed
+types as strings ("9" > 18 is true), so nothing untyped reaches it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .durable import FACT_KIND_FIELD
+
+DATE = "date"
+TEXT = "text"
+INTEGER = "integer"
+BOOLEAN = "boolean"
+
+# The facts an evaluation asserts, and their fields. `count.<event type>` is added per pack.
+FACT_FIELDS: dict[str, dict[str, str]] = {
+    "case": {
+        "department": TEXT,
+        "previous_reexaminations": INTEGER,
+        "new_element_count": INTEGER,
+        "authority_found": BOOLEAN,
+        "as_of": DATE,
+    },
+    "event": {
+        "type": TEXT,
+        "outcome": TEXT,
+        "date": DATE,
+        "first": BOOLEAN,
+        "latest": BOOLEAN,
+        "occurrence": INTEGER,
+    },
+    "new_element": {"date": DATE, "known_on": DATE},
+    "milestone": {"key": TEXT, "date": DATE},
+}
+COUNT_PREFIX = "count."
+
+OPERATORS = {"eq": None, "ne": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
+MAX_PATTERNS = 4
+MAX_DEPTH = 6
+_ALIAS = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+
+
+class ConditionError(ValueError):
+    """A condition that cannot be compiled; `path` names the offending part."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+def field_type(kind: str, field: str, event_types: Sequence[str]) -> str | None:
+    if kind == "case" and field.startswith(COUNT_PREFIX):
+        return INTEGER if field[len(COUNT_PREFIX) :] in event_types else None
+    return FACT_FIELDS.get(kind, {}).get(field)
+
+
+def _check_literal(path: str, value: Any, expected: str) -> Any:
+    if expected == DATE:
+        if not isinstance(value, str):
+            raise ConditionError(path, "expected a date (YYYY-MM-DD)")
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise ConditionError(path, f"{value!r} is not a date (YYYY-MM-DD)") from None
+        if len(value) != 10:
+            raise ConditionError(path, f"{value!r} is not a date (YYYY-MM-DD)")
+    elif expected == TEXT:
+        if not isinstance(value, str):
+            raise ConditionError(path, "expected text")
+    elif expected == INTEGER:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConditionError(path, "expected a whole number")
+    elif expected == BOOLEAN and not isinstance(value, bool):
+        raise ConditionError(path, "expected true or false")
+    return value
+
+
+class _Compiler:
+    def __init__(
+        self,
+        event_types: Sequence[str],
+        settings: Mapping[str, Any],
+    ) -> None:
+        self.event_types = list(event_types)
+        self.settings = settings
+        self.aliases: dict[str, str] = {}
+        # A pattern that compares with a setting that has no value can never match.
+        self.unsatisfiable = False
+
+    def value(self, path: str, raw: Any, expected: str) -> Any:
+        if isinstance(raw, dict):
+            if set(raw) == {"ref"}:
+                ref = raw["ref"]
+                if not isinstance(ref, str) or ref.count(".") != 1:
+                    raise ConditionError(path, "a reference is written alias.field")
+                alias, field = ref.split(".")
+                if alias not in self.aliases:
+                    raise ConditionError(path, f"unknown alias {alias!r} (define it earlier)")
+                ref_type = field_type(self.aliases[alias], field, self.event_types)
+                if ref_type is None:
+                    raise ConditionError(path, f"{self.aliases[alias]} facts have no {field!r}")
+                if ref_type != expected:
+                    raise ConditionError(path, f"compares a {expected} with a {ref_type}")
+                return {alias: field}
+            if set(raw) == {"setting"}:
+                name = raw["setting"]
+                if name not in self.settings:
+                    raise ConditionError(path, f"unknown setting {name!r}")
+                setting = self.settings[name]
+                if setting is None:
+                    self.unsatisfiable = True
+                    return _check_literal(path, "0001-01-01", expected) if expected == DATE else 0
+                return _check_literal(path, setting, expected)
+            raise ConditionError(path, "a value is a literal, {'ref': ...} or {'setting': ...}")
+        if isinstance(raw, list):
+            raise ConditionError(path, "a list is not a value")
+        return _check_literal(path, raw, expected)
+
+    def expression(self, path: str, kind: str, where: Any, depth: int = 0) -> list[Any]:
+        """Return a list of durable_rules terms (to be and-ed)."""
+        if depth > MAX_DEPTH:
+            raise ConditionError(path, "nested too deeply")
+        if not isinstance(where, dict):
+            raise ConditionError(path, "expected an object")
+        terms: list[Any] = []
+        for key, spec in where.items():
+            key_path = f"{path}.{key}"
+            if key in ("all", "any"):
+                if not isinstance(spec, list) or not spec:
+                    raise ConditionError(key_path, "expected a non-empty list")
+                parts = []
+                for index, item in enumerate(spec):
+                    sub = self.expression(f"{key_path}[{index}]", kind, item, depth + 1)
+                    parts.append(sub[0] if len(sub) == 1 else {"$and": sub})
+                if key == "any" and len(parts) > 1:
+                    terms.append({"$or": parts})
+                elif key == "all" and len(parts) > 1:
+                    terms.append({"$and": parts})
+                else:
+                    terms.append(parts[0])
+                continue
+            expected = field_type(kind, key, self.event_types)
+            if expected is None or key == FACT_KIND_FIELD:
+                raise ConditionError(key_path, f"{kind} facts have no field {key!r}")
+            if not isinstance(spec, dict) or set(spec) <= {"ref", "setting"}:
+                terms.append({key: self.value(key_path, spec, expected)})
+                continue
+            if not spec:
+                raise ConditionError(key_path, "expected at least one operator")
+            for operator, raw in spec.items():
+                op_path = f"{key_path}.{operator}"
+                if operator == "exists":
+                    if not isinstance(raw, bool):
+                        raise ConditionError(op_path, "expected true or false")
+                    terms.append({"$ex" if raw else "$nex": {key: 1}})
+                    continue
+                if operator not in OPERATORS:
+                    raise ConditionError(
+                        op_path, f"unknown operator; use one of {', '.join([*OPERATORS, 'exists'])}"
+                    )
+                if expected == BOOLEAN and operator not in ("eq", "ne"):
+                    raise ConditionError(op_path, "true/false fields compare with eq or ne only")
+                value = self.value(op_path, raw, expected)
+                durable_op = OPERATORS[operator]
+                terms.append({key: value} if durable_op is None else {durable_op: {key: value}})
+        if not terms:
+            raise ConditionError(path, "an empty expression")
+        return terms
+
+    def compile(self, path: str, patterns: Any) -> list[dict[str, Any]]:
+        if not isinstance(patterns, list):
+            raise ConditionError(path, "a condition is a list of patterns")
+        if len(patterns) > MAX_PATTERNS:
+            raise ConditionError(path, f"at most {MAX_PATTERNS} patterns")
+        if not patterns:
+            patterns = [{"fact": "case", "as": "case"}]
+        compiled = []
+        for index, pattern in enumerate(patterns):
+            pattern_path = f"{path}[{index}]"
+            if not isinstance(pattern, dict):
+                raise ConditionError(pattern_path, "expected an object")
+            unknown = set(pattern) - {"fact", "as", "where"}
+            if unknown:
+                raise ConditionError(pattern_path, f"unknown key {sorted(unknown)[0]!r}")
+            kind = pattern.get("fact")
+            if kind not in FACT_FIELDS:
+                raise ConditionError(
+                    f"{pattern_path}.fact", f"expected one of {', '.join(FACT_FIELDS)}"
+                )
+            alias = pattern.get("as", kind if index == 0 else f"m{index}")
+            if not isinstance(alias, str) or not _ALIAS.match(alias):
+                raise ConditionError(f"{pattern_path}.as", "an alias is a short lower-case name")
+            if alias in self.aliases:
+                raise ConditionError(f"{pattern_path}.as", f"alias {alias!r} is used twice")
+            terms: list[Any] = [{FACT_KIND_FIELD: kind}]
+            if "where" in pattern:
+                terms += self.expression(f"{pattern_path}.where", kind, pattern["where"])
+            self.aliases[alias] = kind
+            compiled.append({alias: {"$and": terms}})
+        return compiled
+
+
+def compile_condition(
+    patterns: Any,
+    *,
+    event_types: Sequence[str],
+    settings: Mapping[str, Any],
+    path: str = "when",
+) -> tuple[list[dict[str, Any]], dict[str, str]] | None:
+    """Translate a condition to durable_rules `all` patterns and its aliases.
+
+    Returns None when the condition can never match (it compares with an unset setting).
+    Raises ConditionError naming the offending part.
+    """
+    compiler = _Compiler(event_types, settings)
+    compiled = compiler.compile(path, patterns)
+    if compiler.unsatisfiable:
+        return None
+    return compiled, compiler.aliases
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\.([a-z_.]+)\}")
+
+
+def check_template(path: str, template: str, aliases: Mapping[str, str], extra: Sequence[str]) -> None:
+    """Refuse a message template naming an alias or field the condition does not provide."""
+    for alias, field in _PLACEHOLDER.findall(template):
+        if alias in extra:
+            continue
+        if alias not in aliases:
+            raise ConditionError(path, f"{{{alias}.{field}}}: no pattern is named {alias!r}")
+        if field not in FACT_FIELDS[aliases[alias]] and not field.startswith(COUNT_PREFIX):
+            raise ConditionError(path, f"{{{alias}.{field}}}: {aliases[alias]} facts have no {field!r}")
+
+
+def render_template(
+    template: str,
+    matched: Mapping[str, Mapping[str, Any]],
+    extra: Mapping[str, Mapping[str, Any]],
+    format_date: Callable[[str], str],
+) -> str:
+    """Fill `{alias.field}` placeholders from the matched facts (dates written for a reader)."""
+
+    def replace(found: re.Match[str]) -> str:
+        alias, field = found.group(1), found.group(2)
+        source = matched.get(alias) or extra.get(alias) or {}
+        value: Any = source
+        for part in field.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None:
+            return found.group(0)
+        if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+            return format_date(value)
+        return str(value)
+
+    return _PLACEHOLDER.sub(replace, template)

@@ -1,0 +1,536 @@
+"""Compile a pack version into a durable_rules ruleset, and evaluate a case against it.
+
+durable_rules decides what fires: which deadline rule version applies to which trigger (event
+type, outcome, first/latest, occurrence, effective window), which outcome and warning conditions
+hold. The actions that follow are plain Python: counting periods (periods.py) on calendars
+(calendars.py), completion, suspension, and the sentences that explain each result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import conditions
+from .calendars import Calendar, get_calendar
+from .durable import CompiledRuleset, Match, Session
+from .explain import describe_period, format_date
+from .inputs import CaseFacts, Event
+from .pack import (
+    DeadlineRule,
+    DeadlineRuleVersion,
+    LookupTableVersion,
+    Milestone,
+    Outcome,
+    OutcomeRule,
+    PackDefinition,
+    WarningRule,
+)
+from .periods import Period, apply_non_working_day_policy, count_period
+
+_compile_lock = threading.Lock()
+_compile_counter = 0
+
+
+@dataclass
+class CompiledPack:
+    """A pack version ready to evaluate: its definition, ruleset and indexes."""
+
+    definition: PackDefinition
+    ruleset: CompiledRuleset
+    deadlines: dict[str, tuple[DeadlineRule, DeadlineRuleVersion]]
+    outcome_rules: dict[str, tuple[Outcome, OutcomeRule, dict[str, str]]]
+    warning_rules: dict[str, tuple[WarningRule, dict[str, str]]]
+    order: list[str]
+    national: Calendar
+    rules_compiled: int = 0
+    _departments: dict[int, dict[str, str | None]] = field(default_factory=dict)
+
+    def table_in_force(self, key: str, day: dt.date) -> LookupTableVersion | None:
+        table = self.definition.lookup_table(key)
+        return table.in_force_on(day) if table else None
+
+    def departments_on(self, day: dt.date) -> dict[str, str | None]:
+        """Department code -> holidays subdivision (None: national calendar), in force on day."""
+        version = self.table_in_force(self.definition.department_table, day)
+        if version is None:
+            return {}
+        cached = self._departments.get(id(version))
+        if cached is None:
+            cached = {row.key: (row.value or None) for row in version.rows}
+            self._departments[id(version)] = cached
+        return cached
+
+
+def _deadline_pattern(version: DeadlineRuleVersion) -> list[dict[str, Any]]:
+    if version.trigger_milestone:
+        terms: list[Any] = [{"t": "milestone"}, {"key": version.trigger_milestone}]
+    else:
+        terms = [{"t": "event"}, {"type": version.trigger_event}]
+        suffix = ""
+        if version.trigger_outcome:
+            terms.append({"outcome": version.trigger_outcome})
+            suffix = "_of_outcome"
+        terms.append({version.trigger_choice + suffix: True})
+        if version.trigger_occurrence == "first":
+            terms.append({"occurrence": 1})
+        elif version.trigger_occurrence == "subsequent":
+            terms.append({"$gt": {"occurrence": 1}})
+    if version.effective_from:
+        terms.append({"$gte": {"date": version.effective_from.isoformat()}})
+    if version.effective_to:
+        terms.append({"$lte": {"date": version.effective_to.isoformat()}})
+    return [{"m": {"$and": terms}}]
+
+
+def compile_pack(pack: PackDefinition, *, name: str | None = None) -> CompiledPack:
+    """Compile a validated pack; each call registers a new durable_rules ruleset."""
+    global _compile_counter
+    event_codes = [e.code for e in pack.event_types]
+    rules: dict[str, dict[str, Any]] = {}
+    deadlines: dict[str, tuple[DeadlineRule, DeadlineRuleVersion]] = {}
+    for rule in pack.deadline_rules:
+        for version in rule.versions:
+            rule_name = f"d:{rule.key}:{version.version}"
+            rules[rule_name] = {"all": _deadline_pattern(version)}
+            deadlines[rule_name] = (rule, version)
+    outcome_rules: dict[str, tuple[Outcome, OutcomeRule, dict[str, str]]] = {}
+    for outcome in pack.outcomes:
+        for outcome_rule in outcome.rules:
+            compiled = conditions.compile_condition(
+                list(outcome_rule.when), event_types=event_codes, settings=pack.settings
+            )
+            if compiled is None:
+                continue
+            rule_name = f"o:{outcome.key}:{outcome_rule.name}:{outcome_rule.version}"
+            rules[rule_name] = {"all": compiled[0]}
+            outcome_rules[rule_name] = (outcome, outcome_rule, compiled[1])
+    warning_rules: dict[str, tuple[WarningRule, dict[str, str]]] = {}
+    for warning in pack.warnings:
+        compiled = conditions.compile_condition(
+            list(warning.when), event_types=event_codes, settings=pack.settings
+        )
+        if compiled is None:
+            continue
+        rule_name = f"w:{warning.code}:{warning.version}"
+        rules[rule_name] = {"all": compiled[0]}
+        warning_rules[rule_name] = (warning, compiled[1])
+
+    with _compile_lock:
+        _compile_counter += 1
+        ruleset_name = name or f"{pack.key}:v{pack.version}:c{_compile_counter}"
+        ruleset = CompiledRuleset(ruleset_name, rules)
+    return CompiledPack(
+        definition=pack,
+        ruleset=ruleset,
+        deadlines=deadlines,
+        outcome_rules=outcome_rules,
+        warning_rules=warning_rules,
+        order=_evaluation_order(pack),
+        national=get_calendar(pack.holiday_country, None, pack.weekend_days),
+        rules_compiled=len(rules),
+    )
+
+
+def _evaluation_order(pack: PackDefinition) -> list[str]:
+    """Deadline keys ordered so that a rule comes after those it depends on."""
+    milestone_source = {m.key: m.from_deadline for m in pack.milestones}
+    deps: dict[str, set[str]] = {}
+    for rule in pack.deadline_rules:
+        needs: set[str] = set()
+        for version in rule.versions:
+            if version.suspension_window_deadline:
+                needs.add(version.suspension_window_deadline)
+            if milestone_source.get(version.trigger_milestone):
+                needs.add(milestone_source[version.trigger_milestone])
+        deps[rule.key] = needs
+    order: list[str] = []
+    done: set[str] = set()
+    while len(order) < len(deps):
+        ready = [k for k in deps if k not in done and deps[k] <= done]
+        if not ready:  # a cycle: the validator refuses it; never loop forever
+            ready = [k for k in deps if k not in done]
+        for key in ready:
+            order.append(key)
+            done.add(key)
+    return order
+
+
+# --- facts ----------------------------------------------------------------------------------
+
+
+def _event_facts(events: tuple[Event, ...]) -> list[dict[str, Any]]:
+    ordered = sorted(enumerate(events), key=lambda pair: (pair[1].date, pair[0]))
+    by_type: dict[str, list[Event]] = defaultdict(list)
+    by_outcome: dict[tuple[str, str | None], list[Event]] = defaultdict(list)
+    for _, event in ordered:
+        by_type[event.type].append(event)
+        by_outcome[(event.type, event.outcome)].append(event)
+    facts = []
+    for _, event in ordered:
+        same_type = by_type[event.type]
+        same_outcome = by_outcome[(event.type, event.outcome)]
+        fact: dict[str, Any] = {
+            "t": "event",
+            "type": event.type,
+            "date": event.date.isoformat(),
+            "occurrence": same_type.index(event) + 1,
+            "first": same_type[0] is event,
+            "latest": same_type[-1] is event,
+            "first_of_outcome": same_outcome[0] is event,
+            "latest_of_outcome": same_outcome[-1] is event,
+        }
+        if event.outcome is not None:
+            fact["outcome"] = event.outcome
+        facts.append(fact)
+    return facts
+
+
+@dataclass
+class _Evaluation:
+    compiled: CompiledPack
+    case: CaseFacts
+    as_of: dt.date
+    authority: dict[str, str] | None
+    applicant_subdivision: str | None
+    events_by_type: dict[str, list[Event]]
+    session: Session
+    matches: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    deadlines: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    milestone_dates: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    fired: list[Match] = field(default_factory=list)
+
+    def absorb(self, fired: list[Match]) -> None:
+        for rule_name, matched in fired:
+            self.fired.append((rule_name, matched))
+            if rule_name.startswith("d:"):
+                self.matches[rule_name.split(":")[1]].append(
+                    {"rule_name": rule_name, "fact": matched["m"]}
+                )
+
+    def calendar_for(self, version: DeadlineRuleVersion) -> tuple[Calendar, str]:
+        pack = self.compiled.definition
+        if version.calendar == "national":
+            return self.compiled.national, "national calendar"
+        if version.calendar == "authority" and self.authority is not None:
+            department = self.authority["department"]
+            subdivision = self.compiled.departments_on(self.as_of).get(department)
+            where = f"calendar of {self.authority['name']} ({department})"
+        else:
+            department = self.case.department
+            subdivision = self.applicant_subdivision
+            where = f"calendar of department {department}"
+        return get_calendar(pack.holiday_country, subdivision, pack.weekend_days), where
+
+    def first_on_or_after(self, event_type: str, day: dt.date | None) -> Event | None:
+        for event in self.events_by_type.get(event_type, ()):
+            if day is None or event.date >= day:
+                return event
+        return None
+
+
+def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
+    candidates = ev.matches.get(key)
+    if not candidates:
+        return None
+    # Overlapping versions are refused by the validator; if two still match, the newest wins.
+    chosen = max(candidates, key=lambda c: ev.compiled.deadlines[c["rule_name"]][1].version)
+    rule, version = ev.compiled.deadlines[chosen["rule_name"]]
+    fact = chosen["fact"]
+    trigger_date = dt.date.fromisoformat(fact["date"])
+    pack = ev.compiled.definition
+    calendar, calendar_name = ev.calendar_for(version)
+    period = count_period(
+        trigger_date, version.offset, version.unit, calendar, version.non_working_day_policy
+    )
+    due: dt.date | None = period.due
+    final_period: Period | None = period
+
+    if version.trigger_milestone:
+        milestone = ev.milestone_dates[version.trigger_milestone] or {}
+        trigger = {
+            "type": version.trigger_milestone,
+            "date": fact["date"],
+            "label": milestone.get("label", version.trigger_milestone),
+        }
+        if milestone.get("how"):
+            trigger["how"] = milestone["how"]
+        trigger_label = milestone.get("label", version.trigger_milestone)
+    else:
+        event_type = pack.event_type(version.trigger_event)
+        trigger = {"type": version.trigger_event, "date": fact["date"]}
+        if fact.get("outcome"):
+            trigger["outcome"] = fact["outcome"]
+        trigger_label = event_type.label if event_type else version.trigger_event
+
+    completion = None
+    if version.completed_by:
+        completion = ev.first_on_or_after(
+            version.completed_by, trigger_date if version.completion_on_or_after_trigger else None
+        )
+
+    suspension: dict[str, Any] | None = None
+    if version.suspended_by and due is not None:
+        start = ev.first_on_or_after(version.suspended_by, trigger_date)
+        window_due = due
+        if version.suspension_window_deadline:
+            window = ev.deadlines.get(version.suspension_window_deadline)
+            window_due = dt.date.fromisoformat(window["due"]) if window and window["due"] else None
+        if start is not None and window_due is not None and start.date <= window_due:
+            remaining = (period.unadjusted_due - start.date).days
+            resumed = ev.first_on_or_after(version.resumed_by, start.date)
+            suspension = {
+                "suspended_by": {"type": start.type, "date": start.date.isoformat()},
+                "remaining_days": remaining,
+                "resumed_by": None,
+            }
+            if resumed is None:
+                due, final_period = None, None
+            else:
+                suspension["resumed_by"] = {"type": resumed.type, "date": resumed.date.isoformat()}
+                if version.resumption == "remaining":
+                    unadjusted = resumed.date + dt.timedelta(days=remaining)
+                    adjusted = apply_non_working_day_policy(
+                        unadjusted, calendar, version.non_working_day_policy
+                    )
+                    reason = calendar.non_working_reason(adjusted)
+                    final_period = Period(adjusted, unadjusted, reason is not None, reason, ())
+                else:
+                    final_period = count_period(
+                        resumed.date, version.offset, version.unit, calendar,
+                        version.non_working_day_policy,
+                    )
+                due = final_period.due
+
+    if due is None:
+        status = "met" if completion is not None else "suspended"
+    elif completion is not None:
+        status = "met" if completion.date <= due else "missed"
+    else:
+        status = "missed" if ev.as_of > due else "open"
+
+    result: dict[str, Any] = {
+        "key": rule.key,
+        "label": rule.label,
+        "due": due.isoformat() if due else None,
+        "status": status,
+        "non_working_day": bool(final_period and final_period.non_working_day),
+        "non_working_reason": final_period.non_working_reason if final_period else None,
+        "trigger": trigger,
+        "completed_by": (
+            {"type": completion.type, "date": completion.date.isoformat()} if completion else None
+        ),
+        "rule": {"key": rule.key, "version": version.version, "confidence": version.confidence},
+        "legal_basis": version.legal_basis,
+        "source": {"title": version.source_title, "url": version.source_url},
+        "calendar": calendar.label,
+        "explanation": describe_period(
+            version=version,
+            trigger_label=trigger_label,
+            trigger_date=trigger_date,
+            trigger_how=trigger.get("how", ""),
+            period=period,
+            final=final_period,
+            calendar_name=calendar_name,
+            suspension=suspension,
+            pack=pack,
+        ),
+    }
+    if suspension:
+        result["suspension"] = suspension
+    if version.notes:
+        result["notes"] = version.notes
+    return result
+
+
+def _milestone_date(ev: _Evaluation, milestone: Milestone) -> dict[str, Any] | None:
+    pack = ev.compiled.definition
+    if milestone.from_deadline:
+        deadline = ev.deadlines.get(milestone.from_deadline)
+        if deadline is not None:
+            completed = deadline["completed_by"]
+            if deadline["status"] == "met" and completed:
+                return {"date": completed["date"], "label": milestone.label, "how": ""}
+            if deadline["due"]:
+                how = f"at the end of the time limit \u201c{deadline['label']}\u201d"
+                return {"date": deadline["due"], "label": milestone.label, "how": how}
+            return None
+    if milestone.fallback_event:
+        events = ev.events_by_type.get(milestone.fallback_event, [])
+        if events:
+            event = events[0] if milestone.fallback_choice == "first" else events[-1]
+            return {"date": event.date.isoformat(), "label": milestone.label, "how": ""}
+    return None
+
+
+def evaluate(compiled: CompiledPack, case: CaseFacts) -> dict[str, Any]:
+    """Evaluate a case (already validated against this pack) and return the result as JSON data."""
+    pack = compiled.definition
+    as_of = case.as_of or dt.date.today()
+    departments = compiled.departments_on(as_of)
+    authority = None
+    if pack.authority_table:
+        table = compiled.table_in_force(pack.authority_table, as_of)
+        row = next((r for r in table.rows if r.key == case.department), None) if table else None
+        if row is not None:
+            authority = {"department": row.value, "name": row.label}
+
+    events_by_type: dict[str, list[Event]] = defaultdict(list)
+    for event in sorted(case.events, key=lambda e: e.date):
+        events_by_type[event.type].append(event)
+
+    case_fact: dict[str, Any] = {
+        "t": "case",
+        "department": case.department,
+        "previous_reexaminations": case.previous_reexaminations,
+        "new_element_count": len(case.new_elements),
+        "authority_found": authority is not None,
+        "as_of": as_of.isoformat(),
+        "count": {code.code: len(events_by_type.get(code.code, ())) for code in pack.event_types},
+    }
+    facts = [case_fact, *_event_facts(case.events)]
+    for element in case.new_elements:
+        fact = {"t": "new_element", "date": element.date.isoformat()}
+        if element.known_on:
+            fact["known_on"] = element.known_on.isoformat()
+        facts.append(fact)
+
+    with compiled.ruleset.session() as session:
+        ev = _Evaluation(
+            compiled=compiled,
+            case=case,
+            as_of=as_of,
+            authority=authority,
+            applicant_subdivision=departments.get(case.department),
+            events_by_type=events_by_type,
+            session=session,
+        )
+        ev.absorb(session.assert_facts(facts))
+        _settle(ev)
+
+    deadlines = [d for d in (ev.deadlines.get(k) for k in compiled.order) if d is not None]
+    deadlines.sort(key=lambda d: (d["due"] is None, d["due"] or ""))
+
+    result: dict[str, Any] = {
+        "procedure": pack.key,
+        "rule_pack": {
+            "key": pack.key,
+            "version": pack.version,
+            "name": pack.name,
+            "verified_on": pack.verified_on.isoformat(),
+            "reviewed_until": pack.reviewed_until.isoformat() if pack.reviewed_until else None,
+        },
+        "as_of": as_of.isoformat(),
+        "department": case.department,
+    }
+    if pack.authority_table:
+        result[pack.authority_outcome] = authority
+    result.update(_outcomes(ev))
+    result["deadlines"] = deadlines
+    result["warnings"] = _warnings(ev)
+    result["notes"] = list(pack.notes)
+    return result
+
+
+def _settle(ev: _Evaluation) -> None:
+    """Compute deadlines and milestones until nothing more can be known."""
+    pack = ev.compiled.definition
+    pending_milestones = {m.key: m for m in pack.milestones if m.in_force_on(ev.as_of)}
+    milestone_of = {m.key for m in pack.milestones}
+    progress = True
+    while progress:
+        progress = False
+        for key in ev.compiled.order:
+            if key in ev.deadlines:
+                continue
+            rule = next(r for r in pack.deadline_rules if r.key == key)
+            waits = {v.trigger_milestone for v in rule.versions if v.trigger_milestone}
+            waits_for = {v.suspension_window_deadline for v in rule.versions} - {""}
+            if waits & set(pending_milestones) or not waits_for <= set(ev.deadlines):
+                continue
+            ev.deadlines[key] = _compute_deadline(ev, key)
+            progress = True
+        for key, milestone in list(pending_milestones.items()):
+            if milestone.from_deadline and milestone.from_deadline not in ev.deadlines:
+                continue
+            del pending_milestones[key]
+            progress = True
+            found = _milestone_date(ev, milestone)
+            ev.milestone_dates[key] = found
+            if found is not None:
+                ev.absorb(ev.session.assert_facts(
+                    [{"t": "milestone", "key": key, "date": found["date"]}]
+                ))
+    for key in milestone_of - set(ev.milestone_dates):
+        ev.milestone_dates[key] = None
+
+
+def _outcomes(ev: _Evaluation) -> dict[str, Any]:
+    pack = ev.compiled.definition
+    fired: dict[str, list[tuple[OutcomeRule, dict[str, Any]]]] = defaultdict(list)
+    for rule_name, matched in ev.fired:
+        if rule_name.startswith("o:"):
+            outcome, rule, _ = ev.compiled.outcome_rules[rule_name]
+            if rule.in_force_on(ev.as_of):
+                fired[outcome.key].append((rule, matched))
+    extra = {"pack": {"reviewed_until": pack.settings["reviewed_until"]}}
+    results: dict[str, Any] = {}
+    for outcome in pack.outcomes:
+        candidates = fired.get(outcome.key)
+        if not candidates:
+            results[outcome.key] = None
+            continue
+        top = max(rule.priority for rule, _ in candidates)
+        winners = [(rule, matched) for rule, matched in candidates if rule.priority == top]
+        winners.sort(key=lambda pair: (pair[0].name, _since(pair) or ""))
+        rule = winners[0][0]
+        if outcome.shape == "value":
+            results[outcome.key] = rule.result
+            continue
+        reasons: list[str] = []
+        for winner, matched in winners:
+            if winner.reason:
+                text = conditions.render_template(winner.reason, matched, extra, format_date)
+                if text not in reasons:
+                    reasons.append(text)
+        sinces = sorted(s for s in (_since(w) for w in winners) if s)
+        entry: dict[str, Any] = {
+            "status": rule.result,
+            "reasons": reasons,
+            "legal_basis": rule.legal_basis,
+            "rule": {"key": rule.name, "version": rule.version, "confidence": rule.confidence},
+        }
+        if any(w.since for w, _ in winners):
+            entry["since"] = sinces[0] if sinces else None
+        results[outcome.key] = entry
+    return results
+
+
+def _since(pair: tuple[OutcomeRule, dict[str, Any]]) -> str | None:
+    rule, matched = pair
+    if not rule.since:
+        return None
+    alias, _, attr = rule.since.partition(".")
+    value = matched.get(alias, {}).get(attr)
+    return value if isinstance(value, str) else None
+
+
+def _warnings(ev: _Evaluation) -> list[dict[str, Any]]:
+    pack = ev.compiled.definition
+    extra = {"pack": {"reviewed_until": pack.settings["reviewed_until"]}}
+    seen: dict[str, dict[str, Any]] = {}
+    for rule_name, matched in ev.fired:
+        if not rule_name.startswith("w:"):
+            continue
+        warning, _ = ev.compiled.warning_rules[rule_name]
+        if warning.code in seen or not warning.in_force_on(ev.as_of):
+            continue
+        seen[warning.code] = {
+            "code": warning.code,
+            "message": conditions.render_template(warning.message, matched, extra, format_date),
+            "legal_basis": warning.legal_basis,
+        }
+    return sorted(seen.values(), key=lambda w: str(w["code"]))

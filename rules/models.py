@@ -1,0 +1,463 @@
+"""Rule packs as records legal staff edit: every field of the pack file, with history.
+
+A pack version holds a whole procedure (event types, lookup tables, milestones, deadline rules,
+outcomes, warnings) so that it can be drafted, compared and published as a whole. Inside it,
+each rule has versions with the dates they are in force, their legal basis, source and confidence:
+a case keeps the rule version in force on its trigger's date.
+
+Field names match the pack file's keys (rules/engine/pack.py), so that records and files convert
+into each other without a mapping table.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from .engine import pack as pack_format
+from .engine.periods import NON_WORKING_DAY_POLICIES, UNITS
+
+
+def _choices(values: tuple[str, ...], labels: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    labels = labels or {}
+    return [(v, labels.get(v, v.replace("_", " "))) for v in values]
+
+
+CONFIDENCE_CHOICES = _choices(pack_format.CONFIDENCES)
+UNIT_CHOICES = _choices(UNITS)
+POLICY_CHOICES = _choices(
+    NON_WORKING_DAY_POLICIES,
+    {
+        "flag": "keep the date and flag it",
+        "next_working_day": "extend to the next working day",
+        "previous_working_day": "move to the previous working day",
+    },
+)
+CALENDAR_CHOICES = _choices(
+    pack_format.CALENDARS,
+    {
+        "national": "national calendar",
+        "authority": "the competent authority's department",
+        "applicant": "the applicant's department",
+    },
+)
+TRIGGER_CHOICE_CHOICES = _choices(
+    pack_format.TRIGGER_CHOICES,
+    {"first": "the first such event", "latest": "the latest such event"},
+)
+OCCURRENCE_CHOICES = _choices(
+    pack_format.TRIGGER_OCCURRENCES,
+    {
+        "any": "any occurrence",
+        "first": "only when it is the first of its type",
+        "subsequent": "only when it is not the first of its type",
+    },
+)
+RESUMPTION_CHOICES = _choices(
+    pack_format.RESUMPTIONS,
+    {"remaining": "the remaining period runs again", "restart": "the full period runs again"},
+)
+SHAPE_CHOICES = _choices(pack_format.OUTCOME_SHAPES)
+
+
+def default_weekend_days() -> list[int]:
+    return [5, 6]
+
+
+def new_revision() -> str:
+    return uuid.uuid4().hex
+
+
+class RulePack(models.Model):
+    """A procedure (e.g. asylum reexamination); its content lives in its versions."""
+
+    key = models.SlugField(max_length=63, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def published_version(self) -> PackVersion | None:
+        return self.versions.filter(status=PackVersion.Status.PUBLISHED).order_by("-number").first()
+
+
+class PackVersion(models.Model):
+    """One version of a pack's whole content; the newest published one is evaluated."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        PUBLISHED = "published", "published"
+        RETIRED = "retired", "retired"
+
+    pack = models.ForeignKey(RulePack, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    verified_on = models.DateField(help_text="When the content was last checked against the law.")
+    reviewed_until = models.DateField(
+        null=True, blank=True,
+        help_text="Events after this day get the review_horizon warning: the law after it has "
+        "not been reviewed.",
+    )
+    source_title = models.CharField(max_length=300)
+    source_url = models.URLField(max_length=500, blank=True)
+    holiday_country = models.CharField(max_length=10, default="FR")
+    weekend_days = models.JSONField(
+        default=default_weekend_days,
+        help_text="Weekday numbers (Monday = 0) that are never working days, e.g. [5, 6].")
+    department_table = models.CharField(
+        max_length=63, help_text="Lookup table listing the accepted department codes, with the "
+        "public-holiday subdivision of each (empty value: national calendar).")
+    authority_table = models.CharField(
+        max_length=63, blank=True,
+        help_text="Lookup table giving the competent authority's department for each department.")
+    authority_outcome = models.SlugField(
+        max_length=63, default="competent_authority",
+        help_text="Name of the result field that carries the competent authority.")
+    notes = models.TextField(blank=True, help_text="Notes shown with every result, one per line.")
+    revision = models.CharField(
+        max_length=32, default=new_revision, editable=False,
+        help_text="Bumped on every change to the version's records; compiled rules follow it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    history = HistoricalRecords(excluded_fields=["revision"])
+
+    class Meta:
+        ordering = ["pack__key", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["pack", "number"], name="unique_pack_version_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pack.key} v{self.number} ({self.status})"
+
+    def pack_version_id_for_revision(self) -> int | None:
+        return self.pk
+
+    def clean(self) -> None:
+        from .packstore import validate_record
+
+        validate_record(self)
+
+
+class PackRecord(models.Model):
+    """A record that belongs to a pack version, directly or through its parent."""
+
+    class Meta:
+        abstract = True
+
+    def pack_version_id_for_revision(self) -> int | None:
+        raise NotImplementedError
+
+    def clean(self) -> None:
+        from .packstore import validate_record
+
+        validate_record(self)
+
+
+class Provenance(PackRecord):
+    """Where a rule comes from and when it is in force."""
+
+    version = models.PositiveIntegerField(default=1)
+    effective_from = models.DateField(
+        null=True, blank=True, help_text="First day in force (empty: no known start).")
+    effective_to = models.DateField(
+        null=True, blank=True, help_text="Last day in force (empty: still in force).")
+    legal_basis = models.CharField(max_length=300, help_text="e.g. CESEDA R531-36")
+    source_title = models.CharField(max_length=300)
+    source_url = models.URLField(max_length=500, blank=True)
+    confidence = models.CharField(max_length=10, choices=CONFIDENCE_CHOICES)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class EventType(PackRecord):
+    pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE,
+                                     related_name="event_types")
+    position = models.PositiveIntegerField(default=0)
+    code = models.SlugField(max_length=63)
+    label = models.CharField(max_length=200)
+    outcomes = models.CharField(
+        max_length=500, blank=True,
+        help_text="Allowed outcomes, comma-separated; when given, an outcome is required.")
+    description = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pack_version", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pack_version", "code"], name="unique_event_type"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def pack_version_id_for_revision(self) -> int | None:
+        return self.pack_version_id
+
+    @property
+    def outcome_list(self) -> list[str]:
+        return [o.strip() for o in self.outcomes.split(",") if o.strip()]
+
+
+class LookupTable(PackRecord):
+    pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE,
+                                     related_name="lookup_tables")
+    position = models.PositiveIntegerField(default=0)
+    key = models.SlugField(max_length=63)
+    label = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pack_version", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pack_version", "key"], name="unique_lookup_table"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def pack_version_id_for_revision(self) -> int | None:
+        return self.pack_version_id
+
+
+class LookupTableVersion(Provenance):
+    table = models.ForeignKey(LookupTable, on_delete=models.CASCADE, related_name="versions")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["table", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["table", "version"], name="unique_lookup_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table.key} v{self.version}" if self.table_id else f"v{self.version}"
+
+    def pack_version_id_for_revision(self) -> int | None:
+        return LookupTable.objects.filter(pk=self.table_id).values_list(
+            "pack_version_id", flat=True).first()
+
+
+class LookupRow(PackRecord):
+    table_version = models.ForeignKey(LookupTableVersion, on_delete=models.CASCADE,
+                                      related_name="rows")
+    position = models.PositiveIntegerField(default=0)
+    key = models.CharField(max_length=50)
+    value = models.CharField(max_length=200, blank=True)
+    label = models.CharField(max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["table_version", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["table_version", "key"], name="unique_lookup_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.value}"
+
+    def pack_version_id_for_revision(self) -> int | None:
+        return LookupTableVersion.objects.filter(pk=self.table_version_id).values_list(
+            "table__pack_version_id", flat=True).first()
+
+
+class Milestone(Provenance):
+    """A derived date, e.g. the notification date: a deadline's resolution, else an event."""
+
+    pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE,
+                                     related_name="milestones")
+    position = models.PositiveIntegerField(default=0)
+    key = models.SlugField(max_length=63)
+    label = models.CharField(max_length=200)
+    from_deadline = models.CharField(
+        max_length=63, blank=True,
+        help_text="Deadline whose completion date (if met) or due date (otherwise) this is.")
+    fallback_event = models.CharField(
+        max_length=63, blank=True, help_text="Event type used when that deadline does not exist.")
+    fallback_choice = models.CharField(max_length=10, choices=TRIGGER_CHOICE_CHOICES,
+                                       default="latest")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pack_version", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pack_version", "key", "version"],
+                                    name="unique_milestone"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def pack_version_id_for_revision(self) -> int | None:
+        return self.pack_version_id
+
+
+class DeadlineRule(PackRecord):
+    pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE,
+                                     related_name="deadline_rules")
+    position = models.PositiveIntegerField(default=0)
+    key = models.SlugField(max_length=63)
+    label = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pack_version", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pack_version", "key"], name="unique_deadline_rule"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def pack_version_id_for_revision(self) -> int | None:
+        return self.pack_version_id
+
+
+class DeadlineRuleVersion(Provenance):
+    rule = models.ForeignKey(DeadlineRule, on_delete=models.CASCADE, related_name="versions")
+    trigger_event = models.CharField(max_length=63, blank=True,
+                                     help_text="Event type that starts the time limit.")
+    trigger_milestone = models.CharField(
+        max_length=63, blank=True, help_text="Or a milestone (derived date) that starts it.")
+    trigger_outcome = models.CharField(max_length=63, blank=True,
+                                       help_text="Only events with this outcome trigger it.")
+    trigger_choice = models.CharField(max_length=10, choices=TRIGGER_CHOICE_CHOICES,
+                                      default="first")
+    trigger_occurrence = models.CharField(max_length=12, choices=OCCURRENCE_CHOICES,
+                                          default="any")
+    offset = models.PositiveIntegerField(help_text="How many units the time limit lasts.")
+    unit = models.CharField(max_length=16, choices=UNIT_CHOICES, default="calendar_days",
+                            help_text="months: same day of the month, else the month's last day.")
+    calendar = models.CharField(max_length=12, choices=CALENDAR_CHOICES, default="national")
+    non_working_day_policy = models.CharField(max_length=24, choices=POLICY_CHOICES,
+                                              default="flag")
+    completed_by = models.CharField(max_length=63, blank=True,
+                                    help_text="Event type that meets the deadline.")
+    completion_on_or_after_trigger = models.BooleanField(
+        default=False, help_text="Only a completing event dated on or after the trigger counts.")
+    suspended_by = models.CharField(max_length=63, blank=True,
+                                    help_text="Event type that suspends the time limit.")
+    suspension_window_deadline = models.CharField(
+        max_length=63, blank=True,
+        help_text="The suspending event counts only if dated on or before this deadline's due "
+        "date (empty: this deadline's own).")
+    resumed_by = models.CharField(max_length=63, blank=True,
+                                  help_text="Event type that ends the suspension.")
+    resumption = models.CharField(max_length=12, choices=RESUMPTION_CHOICES, default="remaining")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["rule", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "version"], name="unique_deadline_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule.key} v{self.version}" if self.rule_id else f"v{self.version}"
+
+    def pack_version_id_for_revision(self) -> int | None:
+        return DeadlineRule.objects.filter(pk=self.rule_id).values_list(
+            "pack_version_id", flat=True).first()
+
+
+class Outcome(PackRecord):
+    pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE,
+                                     related_name="outcomes")
+    position = models.PositiveIntegerField(default=0)
+    key = models.SlugField(max_length=63, help_text="The result field, e.g. admissibility.")
+    label = models.CharField(max_length=200)
+    shape = models.CharField(
+        max_length=10, choices=SHAPE_CHOICES, default="status",
+        help_text="status: {status, reasons, legal_basis}; value: the winning rule's result.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pack_version", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pack_version", "key"], name="unique_outcome"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def pack_version_id_for_revision(self) -> int | None:
+        return self.pack_version_id
+
+
+class OutcomeRule(Provenance):
+    outcome = models.ForeignKey(Outcome, on_delete=models.CASCADE, related_name="rules")
+    position = models.PositiveIntegerField(default=0)
+    name = models.SlugField(max_length=63)
+    priority = models.PositiveIntegerField(
+        default=0, help_text="Among the rules that hold, the highest priority decides.")
+    when = models.JSONField(default=list, blank=True,
+                            help_text="Condition (see the README); empty: always holds.")
+    result = models.JSONField(help_text="The status code (or, for a value outcome, the value).")
+    since = models.CharField(max_length=100, blank=True,
+                             help_text="alias.field of the date the status started, e.g. "
+                             "decision.date")
+    reason = models.TextField(blank=True, help_text="Sentence shown as a reason; {alias.field} "
+                              "placeholders are filled from the facts that matched.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["outcome", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["outcome", "name", "version"],
+                                    name="unique_outcome_rule"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def pack_version_id_for_revision(self) -> int | None:
+        return Outcome.objects.filter(pk=self.outcome_id).values_list(
+            "pack_version_id", flat=True).first()
+
+
+class WarningRule(Provenance):
+    pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE,
+                                     related_name="warnings")
+    position = models.PositiveIntegerField(default=0)
+    code = models.SlugField(max_length=63)
+    message = models.TextField()
+    when = models.JSONField(default=list, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pack_version", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pack_version", "code", "version"],
+                                    name="unique_warning_rule"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def pack_version_id_for_revision(self) -> int | None:
+        return self.pack_version_id
+
+
+RECORD_MODELS: tuple[type[models.Model], ...] = (
+    PackVersion, EventType, LookupTable, LookupTableVersion, LookupRow, Milestone, DeadlineRule,
+    DeadlineRuleVersion, Outcome, OutcomeRule, WarningRule,
+)
