@@ -373,3 +373,12 @@ class WarningRuleAdmin(PackRecordAdmin):
         ProvenanceFieldsets.provenance,
         ("Record", {"fields": ("change_reason",)}),
     )
+
+
+@admin.register(EventType)
+class EventTypeAdmin(PackRecordAdmin):
+    list_display = ("code", "label", "outcomes", "pack_version")
+    list_filter = ("pack_version",)
+    search_fields = ("code", "label")
+    fields = ("pack_version", "position", "code", "label", "outcomes", "description",
+              "change_reason")
