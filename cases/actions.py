@@ -1,0 +1,193 @@
+"""Every write to a case goes through here: save, re-evaluate, store deadlines, keep history.
+
+Each action runs in one transaction. The case is re-evaluated with the shared `evaluate`; if the
+rules refuse the facts (an event type the procedure does not know, a missing outcome...), nothing
+is saved and CaseRefused lists the problems by field. After the commit, the hooks registered in
+`after_deadlines_change` run (the alert planner subscribes there).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.utils import timezone
+
+from rules.engine.inputs import InputError
+from rules.services import evaluate_request
+
+from .models import Case, CaseEvent, Deadline, NewElement, Organisation
+
+User = AbstractBaseUser | AnonymousUser
+
+# Called on commit with the id of a case whose deadlines were stored (ids, not objects).
+after_deadlines_change: list[Callable[[int], None]] = []
+
+
+class CaseRefused(ValueError):
+    """The rules refuse the case's facts; `errors` maps a field to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def _history(obj: Any, user: User | None, reason: str) -> None:
+    obj._history_user = user if user is not None and user.is_authenticated else None
+    obj._change_reason = reason[:100]
+
+
+def _field_for(path: str) -> str:
+    """Map an API error path (events[2].date) to the form field it concerns (date)."""
+    last = path.split(".")[-1]
+    return "__all__" if not last or "[" in last else last
+
+
+def evaluate_and_store(case: Case, *, user: User | None, reason: str,
+                       as_of: dt.date | None = None) -> dict[str, Any]:
+    """Re-evaluate a case from its stored facts and store the deadlines it produced."""
+    payload = case.evaluation_payload()
+    if as_of is not None:
+        payload["as_of"] = as_of.isoformat()
+    try:
+        result = evaluate_request(payload)
+    except InputError as error:
+        errors: dict[str, list[str]] = {}
+        for item in error.errors:
+            errors.setdefault(_field_for(item["field"]), []).append(item["message"])
+        raise CaseRefused(errors) from error
+
+    existing = {d.key: d for d in case.deadlines.all()}
+    seen = set()
+    for item in result["deadlines"]:
+        seen.add(item["key"])
+        values = {
+            "label": item["label"],
+            "due": dt.date.fromisoformat(item["due"]) if item["due"] else None,
+            "status": item["status"],
+            "completed_on": (dt.date.fromisoformat(item["completed_by"]["date"])
+                             if item["completed_by"] and item["status"] == "met" else None),
+            "non_working_day": item["non_working_day"],
+            "trigger_type": item["trigger"]["type"],
+            "trigger_date": dt.date.fromisoformat(item["trigger"]["date"]),
+            "rule_version": item["rule"]["version"],
+            "confidence": item["rule"]["confidence"],
+            "legal_basis": item["legal_basis"],
+            "explanation": item["explanation"],
+            "pack_version": result["rule_pack"]["version"],
+        }
+        deadline = existing.get(item["key"])
+        if deadline is None:
+            deadline = Deadline(case=case, key=item["key"], **values)
+        elif all(getattr(deadline, k) == v for k, v in values.items()):
+            continue
+        else:
+            for name, value in values.items():
+                setattr(deadline, name, value)
+        _history(deadline, user, reason)
+        deadline.save()
+    for key, deadline in existing.items():
+        if key not in seen:
+            _history(deadline, user, reason)
+            deadline.delete()
+
+    case.evaluation = {k: v for k, v in result.items() if k != "deadlines"}
+    case.evaluation_errors = []
+    case.evaluated_at = timezone.now()
+    case.save(update_fields=["evaluation", "evaluation_errors", "evaluated_at", "updated_at"])
+    case_id = case.pk
+    for hook in after_deadlines_change:
+        transaction.on_commit(lambda hook=hook: hook(case_id))  # type: ignore[misc]
+    return result
+
+
+CASE_FIELDS = (
+    "reference", "applicant_name", "department", "preferred_language", "phone", "email",
+    "sms_consent", "email_consent", "assigned_to", "procedure", "previous_reexaminations",
+    "state",
+)
+
+
+@transaction.atomic
+def create_case(*, organisation: Organisation, user: User, reason: str = "case opened",
+                **fields: Any) -> Case:
+    case = Case(organisation=organisation, **{k: v for k, v in fields.items() if k in CASE_FIELDS})
+    _history(case, user, reason)
+    case.save()
+    evaluate_and_store(case, user=user, reason=reason)
+    return case
+
+
+@transaction.atomic
+def update_case(case: Case, *, user: User, reason: str = "case updated", **changes: Any) -> Case:
+    for name, value in changes.items():
+        if name in CASE_FIELDS:
+            setattr(case, name, value)
+    _history(case, user, reason)
+    case.save()
+    evaluate_and_store(case, user=user, reason=reason)
+    return case
+
+
+@transaction.atomic
+def record_event(case: Case, *, user: User, type: str, date: dt.date, outcome: str = "",
+                 note: str = "", reason: str = "event recorded") -> CaseEvent:
+    event = CaseEvent(case=case, type=type, date=date, outcome=outcome or "", note=note)
+    _history(event, user, reason)
+    event.save()
+    evaluate_and_store(case, user=user, reason=reason)
+    return event
+
+
+@transaction.atomic
+def update_event(event: CaseEvent, *, user: User, reason: str = "event corrected",
+                 **changes: Any) -> CaseEvent:
+    for name in ("type", "date", "outcome", "note"):
+        if name in changes:
+            setattr(event, name, changes[name] or ("" if name in ("outcome", "note") else None))
+    _history(event, user, reason)
+    event.save()
+    evaluate_and_store(event.case, user=user, reason=reason)
+    return event
+
+
+@transaction.atomic
+def delete_event(event: CaseEvent, *, user: User, reason: str = "event deleted") -> None:
+    case = event.case
+    _history(event, user, reason)
+    event.delete()
+    evaluate_and_store(case, user=user, reason=reason)
+
+
+@transaction.atomic
+def add_new_element(case: Case, *, user: User, date: dt.date, known_on: dt.date | None = None,
+                    description: str = "", reason: str = "new element recorded") -> NewElement:
+    element = NewElement(case=case, date=date, known_on=known_on, description=description)
+    _history(element, user, reason)
+    element.save()
+    evaluate_and_store(case, user=user, reason=reason)
+    return element
+
+
+@transaction.atomic
+def update_new_element(element: NewElement, *, user: User, reason: str = "new element corrected",
+                       **changes: Any) -> NewElement:
+    for name in ("date", "known_on", "description"):
+        if name in changes:
+            setattr(element, name, changes[name])
+    _history(element, user, reason)
+    element.save()
+    evaluate_and_store(element.case, user=user, reason=reason)
+    return element
+
+
+@transaction.atomic
+def delete_new_element(element: NewElement, *, user: User,
+                       reason: str = "new element deleted") -> None:
+    case = element.case
+    _history(element, user, reason)
+    element.delete()
+    evaluate_and_store(case, user=user, reason=reason)
