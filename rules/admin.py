@@ -143,7 +143,7 @@ class RulePackAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
 class EventTypeInline(admin.TabularInline):  # type: ignore[type-arg]
     model = EventType
     extra = 0
-    fields = ("position", "code", "label", "outcomes", "description")
+    fields = ("position", "code", "label", "outcomes", "not_before", "description")
 
 
 class LinkInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -380,5 +380,5 @@ class EventTypeAdmin(PackRecordAdmin):
     list_display = ("code", "label", "outcomes", "pack_version")
     list_filter = ("pack_version",)
     search_fields = ("code", "label")
-    fields = ("pack_version", "position", "code", "label", "outcomes", "description",
-              "change_reason")
+    fields = ("pack_version", "position", "code", "label", "outcomes", "not_before",
+              "description", "change_reason")

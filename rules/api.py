@@ -59,7 +59,7 @@ class EvaluateView(APIView):
     )
     def post(self, request: Request) -> Response:
         length = request.META.get("CONTENT_LENGTH") or "0"
-        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+        if not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY_BYTES:
             return error_response([{"field": "", "message": "request body larger than 1 MB"}])
         try:
             raw = request.body
@@ -131,7 +131,7 @@ class PackDetailView(APIView):
         versions = PackVersion.objects.filter(pack__key=key)
         raw_version = request.query_params.get("version")
         if raw_version is not None:
-            if not raw_version.isdigit():
+            if not (raw_version.isascii() and raw_version.isdigit()):
                 errors.append({"field": "version", "message": "expected a whole number"})
             else:
                 versions = versions.filter(number=int(raw_version))

@@ -197,6 +197,10 @@ class EventType(PackRecord):
         max_length=500, blank=True,
         help_text="Allowed outcomes, comma-separated; when given, an outcome is required.")
     description = models.TextField(blank=True)
+    not_before = models.CharField(
+        max_length=500, blank=True,
+        help_text="Event types (comma-separated) whose first occurrence this event cannot "
+        "precede; a case that breaks this is refused.")
     history = HistoricalRecords()
 
     class Meta:
@@ -214,6 +218,10 @@ class EventType(PackRecord):
     @property
     def outcome_list(self) -> list[str]:
         return [o.strip() for o in self.outcomes.split(",") if o.strip()]
+
+    @property
+    def not_before_list(self) -> list[str]:
+        return [o.strip() for o in self.not_before.split(",") if o.strip()]
 
 
 class LookupTable(PackRecord):

@@ -7,6 +7,7 @@ placing its unsaved values into its pack version's dict and keeping the errors a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from typing import Any
@@ -66,7 +67,7 @@ def _record(obj: models.Model, names: tuple[str, ...]) -> dict[str, Any]:
 
 def event_type_dict(e: EventType) -> dict[str, Any]:
     return {"code": e.code, "label": e.label, "outcomes": e.outcome_list,
-            "description": e.description}
+            "description": e.description, "not_before": e.not_before_list}
 
 
 def lookup_version_dict(v: LookupTableVersion, rows: list[LookupRow] | None = None) -> dict[str, Any]:
@@ -164,6 +165,7 @@ def load_pack(
     for i, item in enumerate(data.get("event_types") or []):
         EventType.objects.create(
             pack_version=version, position=i, outcomes=", ".join(item.get("outcomes") or []),
+            not_before=", ".join(item.get("not_before") or []),
             **_fields(item, EVENT_TYPE_FIELDS),
         )
     for i, item in enumerate(data.get("lookup_tables") or []):
@@ -196,7 +198,7 @@ def load_pack(
                                    **_fields(item, WARNING_FIELDS + PROVENANCE))
     # Read back through the same path the engine uses: what was stored must be what was read.
     stored = pack_dict(version)
-    if parse_pack(stored) != parsed:
+    if parse_pack(stored) != dataclasses.replace(parsed, version=number):
         raise PackError([("", "the stored pack differs from the file (a bug: please report it)")])
     return version
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from .engine.durable import DurableError
 from .engine.evaluate import CompiledPack, compile_pack, evaluate
 from .engine.inputs import InputError, parse_case
 from .engine.pack import PackError
@@ -44,7 +45,7 @@ def compiled_pack(version_id: int, revision: str) -> CompiledPack:
         version = PackVersion.objects.select_related("pack").get(pk=version_id)
         try:
             compiled = compile_pack(definition(version))
-        except PackError as error:
+        except (PackError, DurableError) as error:
             raise PackUnavailable(
                 f"rule pack {version.pack.key} v{version.number} is invalid: {error}"
             ) from error

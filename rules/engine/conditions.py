@@ -52,9 +52,16 @@ FACT_FIELDS: dict[str, dict[str, str]] = {
 COUNT_PREFIX = "count."
 
 OPERATORS = {"eq": None, "ne": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
+ORDERING = ("gt", "gte", "lt", "lte")
 MAX_PATTERNS = 4
 MAX_DEPTH = 6
+# durable_rules refuses to compile (error 113) or fails at run time (error 303) past some size;
+# these limits keep every condition well inside what was seen to work.
+MAX_ANY_BRANCHES = 8
+MAX_REFERENCES_PER_PATTERN = 4
+MAX_TERMS_PER_PATTERN = 16
 _ALIAS = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class ConditionError(ValueError):
@@ -77,11 +84,11 @@ def _check_literal(path: str, value: Any, expected: str) -> Any:
         if not isinstance(value, str):
             raise ConditionError(path, "expected a date (YYYY-MM-DD)")
         try:
+            if not _ISO_DATE.match(value):
+                raise ValueError
             dt.date.fromisoformat(value)
         except ValueError:
             raise ConditionError(path, f"{value!r} is not a date (YYYY-MM-DD)") from None
-        if len(value) != 10:
-            raise ConditionError(path, f"{value!r} is not a date (YYYY-MM-DD)")
     elif expected == TEXT:
         if not isinstance(value, str):
             raise ConditionError(path, "expected text")
@@ -104,10 +111,19 @@ class _Compiler:
         self.aliases: dict[str, str] = {}
         # A pattern that compares with a setting that has no value can never match.
         self.unsatisfiable = False
+        # Terms of the pattern being compiled that compare with another fact, and the fields
+        # (own and referenced) that must exist for such a comparison.
+        self.reference_terms: list[Any] = []
+        self.own_required: list[str] = []
+        self.referenced_required: list[tuple[str, str]] = []
 
-    def value(self, path: str, raw: Any, expected: str) -> Any:
+    def value(self, path: str, raw: Any, expected: str, in_any: bool = False) -> Any:
         if isinstance(raw, dict):
             if set(raw) == {"ref"}:
+                if in_any:
+                    raise ConditionError(
+                        path, "a comparison with another fact cannot be a branch of 'any': "
+                        "write one rule per branch instead")
                 ref = raw["ref"]
                 if not isinstance(ref, str) or ref.count(".") != 1:
                     raise ConditionError(path, "a reference is written alias.field")
@@ -119,10 +135,11 @@ class _Compiler:
                     raise ConditionError(path, f"{self.aliases[alias]} facts have no {field!r}")
                 if ref_type != expected:
                     raise ConditionError(path, f"compares a {expected} with a {ref_type}")
+                self.referenced_required.append((alias, field))
                 return {alias: field}
             if set(raw) == {"setting"}:
                 name = raw["setting"]
-                if name not in self.settings:
+                if not isinstance(name, str) or name not in self.settings:
                     raise ConditionError(path, f"unknown setting {name!r}")
                 setting = self.settings[name]
                 if setting is None:
@@ -134,7 +151,9 @@ class _Compiler:
             raise ConditionError(path, "a list is not a value")
         return _check_literal(path, raw, expected)
 
-    def expression(self, path: str, kind: str, where: Any, depth: int = 0) -> list[Any]:
+    def expression(
+        self, path: str, kind: str, where: Any, depth: int = 0, in_any: bool = False
+    ) -> list[Any]:
         """Return a list of durable_rules terms (to be and-ed)."""
         if depth > MAX_DEPTH:
             raise ConditionError(path, "nested too deeply")
@@ -146,9 +165,14 @@ class _Compiler:
             if key in ("all", "any"):
                 if not isinstance(spec, list) or not spec:
                     raise ConditionError(key_path, "expected a non-empty list")
+                if key == "any" and len(spec) > MAX_ANY_BRANCHES:
+                    raise ConditionError(key_path, f"at most {MAX_ANY_BRANCHES} branches")
+                branch_in_any = in_any or (key == "any" and len(spec) > 1)
                 parts = []
                 for index, item in enumerate(spec):
-                    sub = self.expression(f"{key_path}[{index}]", kind, item, depth + 1)
+                    sub = self.expression(
+                        f"{key_path}[{index}]", kind, item, depth + 1, branch_in_any
+                    )
                     parts.append(sub[0] if len(sub) == 1 else {"$and": sub})
                 if key == "any" and len(parts) > 1:
                     terms.append({"$or": parts})
@@ -161,7 +185,11 @@ class _Compiler:
             if expected is None or key == FACT_KIND_FIELD:
                 raise ConditionError(key_path, f"{kind} facts have no field {key!r}")
             if not isinstance(spec, dict) or set(spec) <= {"ref", "setting"}:
-                terms.append({key: self.value(key_path, spec, expected)})
+                term = {key: self.value(key_path, spec, expected, in_any)}
+                if isinstance(spec, dict) and "ref" in spec:
+                    self.reference_terms.append(term)
+                    self.own_required.append(key)
+                terms.append(term)
                 continue
             if not spec:
                 raise ConditionError(key_path, "expected at least one operator")
@@ -178,9 +206,16 @@ class _Compiler:
                     )
                 if expected == BOOLEAN and operator not in ("eq", "ne"):
                     raise ConditionError(op_path, "true/false fields compare with eq or ne only")
-                value = self.value(op_path, raw, expected)
+                if expected == TEXT and operator in ORDERING:
+                    # durable_rules orders raw JSON text, closing quote included.
+                    raise ConditionError(op_path, "text fields compare with eq or ne only")
+                value = self.value(op_path, raw, expected, in_any)
                 durable_op = OPERATORS[operator]
-                terms.append({key: value} if durable_op is None else {durable_op: {key: value}})
+                term = {key: value} if durable_op is None else {durable_op: {key: value}}
+                if isinstance(raw, dict) and "ref" in raw:
+                    self.reference_terms.append(term)
+                    self.own_required.append(key)
+                terms.append(term)
         if not terms:
             raise ConditionError(path, "an empty expression")
         return terms
@@ -201,7 +236,7 @@ class _Compiler:
             if unknown:
                 raise ConditionError(pattern_path, f"unknown key {sorted(unknown)[0]!r}")
             kind = pattern.get("fact")
-            if kind not in FACT_FIELDS:
+            if not isinstance(kind, str) or kind not in FACT_FIELDS:
                 raise ConditionError(
                     f"{pattern_path}.fact", f"expected one of {', '.join(FACT_FIELDS)}"
                 )
@@ -210,12 +245,41 @@ class _Compiler:
                 raise ConditionError(f"{pattern_path}.as", "an alias is a short lower-case name")
             if alias in self.aliases:
                 raise ConditionError(f"{pattern_path}.as", f"alias {alias!r} is used twice")
-            terms: list[Any] = [{FACT_KIND_FIELD: kind}]
+            self.reference_terms, self.own_required, self.referenced_required = [], [], []
+            where_terms: list[Any] = []
             if "where" in pattern:
-                terms += self.expression(f"{pattern_path}.where", kind, pattern["where"])
+                where_terms = _flatten(
+                    self.expression(f"{pattern_path}.where", kind, pattern["where"]))
+            if len(self.reference_terms) > MAX_REFERENCES_PER_PATTERN:
+                raise ConditionError(f"{pattern_path}.where", "at most "
+                                     f"{MAX_REFERENCES_PER_PATTERN} comparisons with other facts")
+            # durable_rules ignores a comparison with another fact that comes after a nested
+            # all/any in the same pattern, and fails (error 311) when a compared field is
+            # missing: put such comparisons first, each after a check that its fields exist.
+            references = [t for t in where_terms if any(t is r for r in self.reference_terms)]
+            others = [t for t in where_terms if not any(t is r for r in self.reference_terms)]
+            exists = [{"$ex": {name: 1}} for name in dict.fromkeys(self.own_required)]
+            terms: list[Any] = [{FACT_KIND_FIELD: kind}, *exists, *references, *others]
+            if len(terms) > MAX_TERMS_PER_PATTERN:
+                raise ConditionError(f"{pattern_path}.where", "too many conditions in one pattern")
+            for ref_alias, ref_field in dict.fromkeys(self.referenced_required):
+                target = next(p for p in compiled if ref_alias in p)[ref_alias]["$and"]
+                guard = {"$ex": {ref_field: 1}}
+                if guard not in target:
+                    target.insert(1, guard)
             self.aliases[alias] = kind
             compiled.append({alias: {"$and": terms}})
         return compiled
+
+
+def _flatten(terms: list[Any]) -> list[Any]:
+    flat: list[Any] = []
+    for term in terms:
+        if isinstance(term, dict) and set(term) == {"$and"}:
+            flat.extend(_flatten(term["$and"]))
+        else:
+            flat.append(term)
+    return flat
 
 
 def compile_condition(
@@ -240,15 +304,22 @@ def compile_condition(
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\.([a-z_.]+)\}")
 
 
-def check_template(path: str, template: str, aliases: Mapping[str, str], extra: Sequence[str]) -> None:
+def check_template(
+    path: str,
+    template: str,
+    aliases: Mapping[str, str],
+    extra: Sequence[str],
+    event_types: Sequence[str] = (),
+) -> None:
     """Refuse a message template naming an alias or field the condition does not provide."""
     for alias, field in _PLACEHOLDER.findall(template):
         if alias in extra:
             continue
         if alias not in aliases:
             raise ConditionError(path, f"{{{alias}.{field}}}: no pattern is named {alias!r}")
-        if field not in FACT_FIELDS[aliases[alias]] and not field.startswith(COUNT_PREFIX):
-            raise ConditionError(path, f"{{{alias}.{field}}}: {aliases[alias]} facts have no {field!r}")
+        if field_type(aliases[alias], field, event_types) is None:
+            raise ConditionError(
+                path, f"{{{alias}.{field}}}: {aliases[alias]} facts have no {field!r}")
 
 
 def render_template(

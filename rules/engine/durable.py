@@ -100,9 +100,24 @@ class Session:
         self._fact_ids = itertools.count(1)
         self._started = False
 
+    def _initialise(self) -> None:
+        # Create the session's state with a fact that matches no rule, and run the init rule
+        # before any real fact: a session whose later assert fails can then still be deleted
+        # (delete_state on a session where no action ran segfaults, and a session never deleted
+        # keeps one of the 1,024 slots forever).
+        batch = [{FACT_KIND_FIELD: "$none", "sid": self.sid, "id": "f0"}]
+        try:
+            result = durable_rules_engine.assert_facts(self._handle, json.dumps(batch))
+        except durable_rules_engine.error as error:
+            raise DurableError(f"durable_rules refused a new session: {error}") from error
+        self._started = True
+        self._drain(result[1])
+
     def assert_facts(self, facts: Sequence[dict[str, Any]]) -> list[Match]:
         """Assert facts (copies get a session id and a fresh identity) and return what fired."""
-        if not facts and self._started:
+        if not self._started:
+            self._initialise()
+        if not facts:
             return []
         batch = []
         for fact in facts:
@@ -110,9 +125,6 @@ class Session:
                 raise DurableError(f"a fact needs a {FACT_KIND_FIELD!r} field")
             # "id" is a fact's identity: two facts with one id count as one. Never reuse ours.
             batch.append({**fact, "sid": self.sid, "id": f"f{next(self._fact_ids)}"})
-        if not batch:
-            # Still create the session's state, so the init rule runs before deletion.
-            batch.append({FACT_KIND_FIELD: "$none", "sid": self.sid, "id": "f0"})
         try:
             # The engine-level call: Host.assert_facts runs nothing when any fact matches no rule.
             result = durable_rules_engine.assert_facts(
@@ -120,7 +132,6 @@ class Session:
             )
         except durable_rules_engine.error as error:
             raise DurableError(f"durable_rules refused the facts: {error}") from error
-        self._started = True
         return self._drain(result[1])
 
     def _drain(self, state_handle: int) -> list[Match]:

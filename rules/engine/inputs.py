@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from .explain import lower_first
 from .pack import PackDefinition
 
 MAX_EVENTS = 500
@@ -26,8 +27,14 @@ class InputError(ValueError):
     """Malformed input; `errors` is a list of {"field": ..., "message": ...}."""
 
     def __init__(self, errors: list[dict[str, str]]) -> None:
-        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors[:10]))
-        self.errors = errors
+        # Field names and values echoed from the request may hold lone surrogates ("\ud800"),
+        # which no UTF-8 encoder accepts: escape them so the error itself can be sent.
+        self.errors = [{k: _printable(v) for k, v in e.items()} for e in errors]
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in self.errors[:10]))
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,22 @@ def normalise_department(value: str) -> str:
     if code.isdigit() and len(code) == 1:
         code = "0" + code
     return code
+
+
+def _check_order(events: list[Event], types: dict[str, Any], error: Any) -> None:
+    """Refuse an event dated before the first event of a type it must follow (pack data)."""
+    first: dict[str, dt.date] = {}
+    for event in events:
+        if event.type not in first or event.date < first[event.type]:
+            first[event.type] = event.date
+    for i, event in enumerate(events):
+        for other in types[event.type].not_before:
+            if other in first and event.date < first[other]:
+                error(
+                    f"events[{i}].date",
+                    f"{types[event.type].label} cannot be dated before "
+                    f"{lower_first(types[other].label)} ({first[other].isoformat()})",
+                )
 
 
 def parse_case(
@@ -166,6 +189,9 @@ def parse_case(
                 error(f"{path}.outcome", f"{definition.code} takes no outcome")
         if definition is not None and date is not None:
             events.append(Event(definition.code, date, outcome if definition.outcomes else None))
+
+    if not errors:
+        _check_order(events, types, error)
 
     elements: list[NewElement] = []
     raw_elements = payload.get("new_elements", [])

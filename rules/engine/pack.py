@@ -67,6 +67,9 @@ class EventType:
     label: str
     outcomes: tuple[str, ...] = ()
     description: str = ""
+    # Event types whose first occurrence this event cannot precede (e.g. a registration is not
+    # dated before the presentation): a request that breaks this is refused, naming the event.
+    not_before: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -263,7 +266,7 @@ class _Reader:
             return None
         if isinstance(raw, dt.date):
             return raw
-        if isinstance(raw, str) and len(raw) == 10:
+        if isinstance(raw, str) and re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", raw):
             try:
                 return dt.date.fromisoformat(raw)
             except ValueError:
@@ -328,12 +331,16 @@ def parse_pack(raw: Any) -> PackDefinition:
         outcomes = r.items(f"{path}.outcomes", item.get("outcomes"))
         for j, outcome in enumerate(outcomes):
             r.key(f"{path}.outcomes[{j}]", outcome)
+        not_before = r.items(f"{path}.not_before", item.get("not_before"))
+        for j, other in enumerate(not_before):
+            r.key(f"{path}.not_before[{j}]", other)
         event_types.append(
             EventType(
                 code=r.key(f"{path}.code", item.get("code")),
                 label=r.text(f"{path}.label", item.get("label"), required=True, max_length=200),
                 outcomes=tuple(str(o) for o in outcomes),
                 description=r.text(f"{path}.description", item.get("description")),
+                not_before=tuple(str(o) for o in not_before),
             )
         )
 
@@ -476,8 +483,10 @@ def parse_pack(raw: Any) -> PackDefinition:
         outcomes=tuple(outcomes),
         warnings=tuple(warnings),
     )
-    if not r.errors:
-        r.errors.extend(validate_pack(pack))
+    # Cross-record checks run even when fields were refused (those fall back to defaults), so
+    # that one run lists every problem; a path already reported is not reported twice.
+    reported = {path for path, _ in r.errors}
+    r.errors.extend(e for e in validate_pack(pack) if e[0] not in reported)
     if r.errors:
         raise PackError(r.errors)
     return pack
@@ -585,6 +594,13 @@ def validate_pack(pack: PackDefinition) -> list[tuple[str, str]]:
                         add((f"lookup_tables[{i}].versions[{j}].rows[{k}].value",
                              f"{row.value!r} is not in table {pack.department_table!r}"))
 
+    for i, event_type in enumerate(pack.event_types):
+        for j, other in enumerate(event_type.not_before):
+            if other not in codes:
+                add((f"event_types[{i}].not_before[{j}]", f"no event type {other!r}"))
+            elif other == event_type.code:
+                add((f"event_types[{i}].not_before[{j}]", "an event type cannot follow itself"))
+
     for i, milestone in enumerate(pack.milestones):
         path = f"milestones[{i}]"
         if milestone.from_deadline and milestone.from_deadline not in deadline_keys:
@@ -666,7 +682,8 @@ def validate_pack(pack: PackDefinition) -> list[tuple[str, str]]:
             if aliases is not None:
                 if rule.reason:
                     try:
-                        conditions.check_template(f"{rpath}.reason", rule.reason, aliases, ("pack",))
+                        conditions.check_template(f"{rpath}.reason", rule.reason, aliases, ("pack",),
+                                                 event_codes)
                     except conditions.ConditionError as error:
                         add((error.path, error.message))
                 if rule.since:
@@ -681,7 +698,8 @@ def validate_pack(pack: PackDefinition) -> list[tuple[str, str]]:
         aliases = _check_condition(errors, f"{path}.when", warning.when, event_codes, pack)
         if aliases is not None:
             try:
-                conditions.check_template(f"{path}.message", warning.message, aliases, ("pack",))
+                conditions.check_template(f"{path}.message", warning.message, aliases, ("pack",),
+                                         event_codes)
             except conditions.ConditionError as error:
                 add((error.path, error.message))
 
@@ -768,15 +786,14 @@ def _check_engine_limits(errors: list[tuple[str, str]], pack: PackDefinition) ->
         for version in rule.versions:
             anchor = f"event:{version.trigger_event}" if version.trigger_event else "milestone"
             per_anchor[anchor] = per_anchor.get(anchor, 0) + 1
-    for outcome in pack.outcomes:
-        for outcome_rule in outcome.rules:
-            for pattern in outcome_rule.when or [{"fact": "case"}]:
-                kind = pattern.get("fact", "?") if isinstance(pattern, dict) else "?"
-                per_anchor[kind] = per_anchor.get(kind, 0) + 1
-    for warning in pack.warnings:
-        for pattern in warning.when or [{"fact": "case"}]:
+    conditions_ = [rule.when for outcome in pack.outcomes for rule in outcome.rules]
+    conditions_ += [warning.when for warning in pack.warnings]
+    for when in conditions_:
+        for pattern in when or [{"fact": "case"}]:
             kind = pattern.get("fact", "?") if isinstance(pattern, dict) else "?"
-            per_anchor[kind] = per_anchor.get(kind, 0) + 1
+            # Each branch of an "any" is a path of its own through durable_rules' network.
+            weight = _branch_weight(pattern.get("where")) if isinstance(pattern, dict) else 1
+            per_anchor[str(kind)] = per_anchor.get(str(kind), 0) + weight
     events_total = sum(n for k, n in per_anchor.items() if k.startswith("event"))
     for anchor, count in sorted(per_anchor.items()):
         if count > MAX_RULES_PER_FACT or (anchor == "event" and events_total > 4 * MAX_RULES_PER_FACT):
@@ -785,6 +802,25 @@ def _check_engine_limits(errors: list[tuple[str, str]], pack: PackDefinition) ->
                 f"{count} rules test the same kind of fact ({anchor}); the engine allows "
                 f"{MAX_RULES_PER_FACT}",
             ))
+
+
+def _branch_weight(where: Any) -> int:
+    """How many paths a `where` adds: 1, plus n - 1 for each "any" of n branches inside it."""
+    extra = 0
+
+    def walk(node: Any) -> None:
+        nonlocal extra
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "any" and isinstance(value, list):
+                    extra += max(len(value) - 1, 0)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(where)
+    return 1 + extra
 
 
 # --- writing a dict -------------------------------------------------------------------------
@@ -829,7 +865,7 @@ def dump_pack(pack: PackDefinition) -> dict[str, Any]:
         "notes": list(pack.notes),
         "event_types": [
             {"code": e.code, "label": e.label, "outcomes": list(e.outcomes),
-             "description": e.description}
+             "description": e.description, "not_before": list(e.not_before)}
             for e in pack.event_types
         ],
         "lookup_tables": [

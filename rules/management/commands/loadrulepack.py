@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -70,8 +71,15 @@ class Command(BaseCommand):
                         f"{path}: {parsed.key} v{parsed.version} exists with other content; "
                         "use --as-new-version to load it as the next version"
                     )
-                latest = PackVersion.objects.filter(pack__key=parsed.key).order_by("-number")
-                number = latest[0].number + 1
+                versions = PackVersion.objects.filter(pack__key=parsed.key).order_by("-number")
+                same = next((v for v in versions
+                             if definition(v) == dataclasses.replace(parsed, version=v.number)),
+                            None)
+                if same is not None:
+                    self.stdout.write(f"{parsed.key}: this file is already loaded as "
+                                      f"v{same.number}")
+                    continue
+                number = versions[0].number + 1
             try:
                 version = load_pack(data, status=status, number=number)
             except PackError as error:
