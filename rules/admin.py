@@ -22,6 +22,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .engine.pack import PackError
 from .models import (
+    AlertPolicy,
     DeadlineRule,
     DeadlineRuleVersion,
     EventType,
@@ -265,12 +266,18 @@ class DeadlineRuleVersionInline(admin.StackedInline):  # type: ignore[type-arg]
     )
 
 
+class AlertPolicyInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = AlertPolicy
+    extra = 0
+    fields = ("position", "audience", "channels", "lead_days", "overdue", "after_working_days")
+
+
 @admin.register(DeadlineRule)
 class DeadlineRuleAdmin(PackRecordAdmin):
     list_display = ("key", "label", "pack_version", "versions_in_force")
     list_filter = ("pack_version",)
     search_fields = ("key", "label")
-    inlines = (DeadlineRuleVersionInline,)
+    inlines = (DeadlineRuleVersionInline, AlertPolicyInline)
     fields = ("pack_version", "position", "key", "label", "description", "change_reason")
 
     @admin.display(description="Versions")

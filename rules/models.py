@@ -387,6 +387,43 @@ class DeadlineRuleVersion(Provenance):
             "pack_version_id", flat=True).first()
 
 
+class AlertPolicy(PackRecord):
+    """When and whom to remind of a deadline: operational policy kept with the rule."""
+
+    class Audience(models.TextChoices):
+        CASEWORKER = "caseworker", "the assigned caseworker"
+        APPLICANT = "applicant", "the applicant (only with consent)"
+        SUPERVISOR = "supervisor", "the supervisors, when an overdue alert is not acknowledged"
+
+    rule = models.ForeignKey(DeadlineRule, on_delete=models.CASCADE, related_name="alerts")
+    position = models.PositiveIntegerField(default=0)
+    audience = models.CharField(max_length=12, choices=Audience.choices)
+    channels = models.CharField(max_length=50, default="email",
+                                help_text="Comma-separated: email, sms.")
+    lead_days = models.CharField(
+        max_length=100, blank=True,
+        help_text="Days before the due date to remind, comma-separated (0: on the due day).")
+    overdue = models.BooleanField(default=False, help_text="Also remind once it is overdue.")
+    after_working_days = models.PositiveIntegerField(
+        default=0, help_text="Supervisors: working days an overdue alert may stay "
+        "unacknowledged before they are told.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["rule", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.audience} via {self.channels}"
+
+    def pack_version_id_for_revision(self) -> int | None:
+        return DeadlineRule.objects.filter(pk=self.rule_id).values_list(
+            "pack_version_id", flat=True).first()
+
+    @staticmethod
+    def split(text: str) -> list[str]:
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+
 class Outcome(PackRecord):
     pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE,
                                      related_name="outcomes")
@@ -467,5 +504,5 @@ class WarningRule(Provenance):
 
 RECORD_MODELS: tuple[type[models.Model], ...] = (
     PackVersion, EventType, LookupTable, LookupTableVersion, LookupRow, Milestone, DeadlineRule,
-    DeadlineRuleVersion, Outcome, OutcomeRule, WarningRule,
+    DeadlineRuleVersion, AlertPolicy, Outcome, OutcomeRule, WarningRule,
 )

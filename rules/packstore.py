@@ -18,6 +18,7 @@ from django.db.models import Prefetch
 
 from .engine.pack import FORMAT, PackDefinition, PackError, parse_pack
 from .models import (
+    AlertPolicy,
     DeadlineRule,
     DeadlineRuleVersion,
     EventType,
@@ -79,6 +80,15 @@ def deadline_version_dict(v: DeadlineRuleVersion) -> dict[str, Any]:
     return {**_record(v, PROVENANCE), **_record(v, DEADLINE_VERSION_FIELDS)}
 
 
+def alert_dict(a: AlertPolicy) -> dict[str, Any]:
+    lead_days: list[Any] = []
+    for part in AlertPolicy.split(a.lead_days):
+        lead_days.append(int(part) if part.isascii() and part.isdigit() else part)
+    return {"audience": a.audience, "channels": AlertPolicy.split(a.channels),
+            "lead_days": lead_days, "overdue": a.overdue,
+            "after_working_days": a.after_working_days}
+
+
 def outcome_rule_dict(r: OutcomeRule) -> dict[str, Any]:
     return {**_record(r, OUTCOME_RULE_FIELDS), **_record(r, PROVENANCE)}
 
@@ -93,7 +103,7 @@ def pack_dict(version: PackVersion) -> dict[str, Any]:
                 Prefetch("versions", queryset=LookupTableVersion.objects.prefetch_related("rows")))),
             "milestones",
             Prefetch("deadline_rules",
-                     queryset=DeadlineRule.objects.prefetch_related("versions")),
+                     queryset=DeadlineRule.objects.prefetch_related("versions", "alerts")),
             Prefetch("outcomes", queryset=Outcome.objects.prefetch_related("rules")),
             "warnings",
         )
@@ -117,7 +127,8 @@ def pack_dict(version: PackVersion) -> dict[str, Any]:
         ],
         "deadline_rules": [
             {**_record(d, DEADLINE_FIELDS),
-             "versions": [deadline_version_dict(v) for v in d.versions.all()]}
+             "versions": [deadline_version_dict(v) for v in d.versions.all()],
+             "alerts": [alert_dict(a) for a in d.alerts.all()]}
             for d in version.deadline_rules.all()
         ],
         "outcomes": [
@@ -187,6 +198,14 @@ def load_pack(
         for rule_version in item.get("versions") or []:
             DeadlineRuleVersion.objects.create(
                 rule=rule, **_fields(rule_version, PROVENANCE + DEADLINE_VERSION_FIELDS))
+        for k, alert in enumerate(item.get("alerts") or []):
+            AlertPolicy.objects.create(
+                rule=rule, position=k, audience=alert["audience"],
+                channels=", ".join(alert["channels"]),
+                lead_days=", ".join(str(d) for d in alert.get("lead_days") or []),
+                overdue=bool(alert.get("overdue")),
+                after_working_days=alert.get("after_working_days") or 0,
+            )
     for i, item in enumerate(data.get("outcomes") or []):
         outcome = Outcome.objects.create(pack_version=version, position=i,
                                          **_fields(item, OUTCOME_FIELDS))
@@ -280,10 +299,23 @@ def _place(instance: models.Model, data: dict[str, Any]) -> str | None:
     if isinstance(instance, DeadlineRule):
         old = original(DeadlineRule)
         key = old.key if isinstance(old, DeadlineRule) else None
-        versions = next((d["versions"] for d in data["deadline_rules"] if d["key"] == key), [])
+        existing = next((d for d in data["deadline_rules"] if d["key"] == key), {})
         i = put(data["deadline_rules"], lambda d: d["key"] == key,
-                {**_record(instance, DEADLINE_FIELDS), "versions": versions})
+                {**_record(instance, DEADLINE_FIELDS),
+                 "versions": existing.get("versions", []), "alerts": existing.get("alerts", [])})
         return f"deadline_rules[{i}]"
+    if isinstance(instance, AlertPolicy):
+        rule = instance.rule
+        d = next(i for i, item in enumerate(data["deadline_rules"]) if item["key"] == rule.key)
+        alerts = data["deadline_rules"][d].setdefault("alerts", [])
+        ids = list(AlertPolicy.objects.filter(rule=rule).values_list("pk", flat=True))
+        if instance.pk in ids:
+            a = ids.index(instance.pk)
+            alerts[a] = alert_dict(instance)
+        else:
+            alerts.append(alert_dict(instance))
+            a = len(alerts) - 1
+        return f"deadline_rules[{d}].alerts[{a}]"
     if isinstance(instance, DeadlineRuleVersion):
         rule = instance.rule
         d = next(i for i, item in enumerate(data["deadline_rules"]) if item["key"] == rule.key)
@@ -324,7 +356,7 @@ def _pack_version_of(instance: models.Model) -> PackVersion | None:
             return instance.table.pack_version
         if isinstance(instance, LookupRow):
             return instance.table_version.table.pack_version
-        if isinstance(instance, DeadlineRuleVersion):
+        if isinstance(instance, DeadlineRuleVersion | AlertPolicy):
             return instance.rule.pack_version
         if isinstance(instance, OutcomeRule):
             return instance.outcome.pack_version
@@ -348,7 +380,10 @@ def validate_record(instance: models.Model) -> None:
         return  # a new pack version, or a record whose parent is not saved yet
     data = pack_dict(version)
     before = set(_errors(data))
-    path = _place(instance, data)
+    try:
+        path = _place(instance, data)
+    except StopIteration:  # its parent is new or renamed in the same form: judged on save
+        return
     if path is None:
         return
     field_errors: dict[str, list[str]] = {}

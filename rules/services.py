@@ -17,7 +17,7 @@ from django.conf import settings
 from .engine.durable import DurableError
 from .engine.evaluate import CompiledPack, compile_pack, evaluate
 from .engine.inputs import InputError, parse_case
-from .engine.pack import PackError
+from .engine.pack import AlertRule, PackError
 from .models import PackVersion
 from .packstore import definition
 
@@ -90,3 +90,12 @@ def evaluate_request(payload: Any) -> dict[str, Any]:
     departments = frozenset(compiled.departments_on(as_of))
     case = parse_case(payload, compiled.definition, departments, today())
     return evaluate(compiled, case)
+
+
+def alert_rules(procedure: str) -> dict[str, tuple[AlertRule, ...]]:
+    """The alert policy of each deadline of a procedure's published pack version."""
+    found = published_version(procedure)
+    if found is None:
+        return {}
+    pack = compiled_pack(*found).definition
+    return {rule.key: rule.alerts for rule in pack.deadline_rules}

@@ -24,6 +24,9 @@ TRIGGER_CHOICES = ("first", "latest")
 TRIGGER_OCCURRENCES = ("any", "first", "subsequent")
 CALENDARS = ("national", "authority", "applicant")
 RESUMPTIONS = ("remaining", "restart")
+ALERT_AUDIENCES = ("caseworker", "applicant", "supervisor")
+ALERT_CHANNELS = ("email", "sms")
+MAX_LEAD_DAYS = 90
 OUTCOME_SHAPES = ("status", "value")
 MAX_OFFSET = 3660
 # durable_rules hangs when more than 512 rules hang off one alpha node and fails at run time when
@@ -125,11 +128,23 @@ class DeadlineRuleVersion(Provenance):
 
 
 @dataclass(frozen=True)
+class AlertRule:
+    """When and whom to remind of a deadline (operational policy, not law)."""
+
+    audience: str = "caseworker"
+    channels: tuple[str, ...] = ("email",)
+    lead_days: tuple[int, ...] = ()
+    overdue: bool = False
+    after_working_days: int = 0
+
+
+@dataclass(frozen=True)
 class DeadlineRule:
     key: str
     label: str
     description: str = ""
     versions: tuple[DeadlineRuleVersion, ...] = ()
+    alerts: tuple[AlertRule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -398,12 +413,17 @@ def parse_pack(raw: Any) -> PackDefinition:
         versions = []
         for j, version in enumerate(r.items(f"{path}.versions", item.get("versions"))):
             versions.append(_parse_deadline_version(r, f"{path}.versions[{j}]", version))
+        alerts = [
+            _parse_alert(r, f"{path}.alerts[{j}]", alert)
+            for j, alert in enumerate(r.items(f"{path}.alerts", item.get("alerts")))
+        ]
         deadline_rules.append(
             DeadlineRule(
                 key=r.key(f"{path}.key", item.get("key")),
                 label=r.text(f"{path}.label", item.get("label"), required=True, max_length=200),
                 description=r.text(f"{path}.description", item.get("description")),
                 versions=tuple(versions),
+                alerts=tuple(alerts),
             )
         )
 
@@ -499,6 +519,39 @@ def _json_list(r: _Reader, path: str, raw: Any) -> list[Any]:
         r.error(path, "expected a list of patterns")
         return []
     return raw
+
+
+def _parse_alert(r: _Reader, path: str, raw: Any) -> AlertRule:
+    raw = r.obj(path, raw, AlertRule, _names(AlertRule))
+    audience = r.choice(f"{path}.audience", raw.get("audience"), ALERT_AUDIENCES, "caseworker")
+    channels = r.items(f"{path}.channels", raw.get("channels"))
+    for j, channel in enumerate(channels):
+        if channel not in ALERT_CHANNELS:
+            r.error(f"{path}.channels[{j}]", f"expected one of {', '.join(ALERT_CHANNELS)}")
+    if not channels:
+        r.error(f"{path}.channels", "name at least one channel")
+    elif len(set(map(str, channels))) != len(channels):
+        r.error(f"{path}.channels", "list each channel once")
+    lead_days = r.items(f"{path}.lead_days", raw.get("lead_days"))
+    for j, days in enumerate(lead_days):
+        r.integer(f"{path}.lead_days[{j}]", days, low=0, high=MAX_LEAD_DAYS, default=0)
+    if len(set(map(str, lead_days))) != len(lead_days):
+        r.error(f"{path}.lead_days", "list each lead time once")
+    overdue = r.boolean(f"{path}.overdue", raw.get("overdue"), False)
+    after = r.integer(f"{path}.after_working_days", raw.get("after_working_days"), low=0,
+                      high=30, default=0)
+    if audience == "supervisor" and (lead_days or not overdue or after < 1):
+        r.error(f"{path}.audience", "a supervisor is alerted only about an overdue deadline "
+                "not acknowledged: set overdue, after_working_days >= 1 and no lead_days")
+    if not lead_days and not overdue:
+        r.error(f"{path}.lead_days", "give lead times, or overdue, or both")
+    return AlertRule(
+        audience=audience,
+        channels=tuple(str(c) for c in channels),
+        lead_days=tuple(sorted({d for d in lead_days if isinstance(d, int)}, reverse=True)),
+        overdue=overdue,
+        after_working_days=after,
+    )
 
 
 def _parse_deadline_version(r: _Reader, path: str, raw: Any) -> DeadlineRuleVersion:
@@ -901,6 +954,12 @@ def dump_pack(pack: PackDefinition) -> dict[str, Any]:
                 "description": d.description,
                 "versions": [
                     {**_dump_provenance(v), **_dump(v, deadline_fields)} for v in d.versions
+                ],
+                "alerts": [
+                    {"audience": a.audience, "channels": list(a.channels),
+                     "lead_days": list(a.lead_days), "overdue": a.overdue,
+                     "after_working_days": a.after_working_days}
+                    for a in d.alerts
                 ],
             }
             for d in pack.deadline_rules
