@@ -1,0 +1,3 @@
+from __future__ import annotations
+
+# Notification records arrive in a later issue.

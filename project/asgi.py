@@ -1,0 +1,11 @@
+"""ASGI entry point, for an ASGI server should the project ever need one."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+
+application = get_asgi_application()

@@ -1,0 +1,27 @@
+"""The Celery application shared by the web process, the workers and beat."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.app import trace
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+
+app = Celery("project")
+# Every CELERY_* Django setting configures Celery (CELERY_BROKER_URL -> broker_url).
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    # A task is acknowledged when it ends, not when it starts, so a crash mid-task re-runs it:
+    # tasks must be idempotent. One message at a time, so a long task holds up nothing queued.
+    task_acks_late=True,
+    worker_prefetch_multiplier=1,
+    # Periodic tasks live in the database (editable in the admin), not in a local file.
+    beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
+)
+app.autodiscover_tasks()
+
+# Celery logs every task's return value at INFO; a value could carry personal data, so the
+# success line names the task, its id and its duration only.
+trace.LOG_SUCCESS = "Task %(name)s[%(id)s] succeeded in %(runtime)ss"

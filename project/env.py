@@ -1,0 +1,112 @@
+"""Read settings from the environment.
+
+Every helper also accepts ``NAME_FILE``: the path of a file holding the value (Docker and
+Kubernetes secrets), so secrets need not sit in the process environment. Each helper takes an
+optional ``environ`` mapping so tests can run it against a made-up environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+def env_str(name: str, default: str = "", *, environ: Mapping[str, str] | None = None) -> str:
+    """Return the contents of the file named by NAME_FILE, else NAME, else the default."""
+    environ = os.environ if environ is None else environ
+    file_path = environ.get(f"{name}_FILE")
+    if file_path:
+        try:
+            # Secret files usually end with a newline that is not part of the secret.
+            return Path(file_path).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ImproperlyConfigured(
+                f"{name}_FILE: cannot read {file_path!r}: {error}"
+            ) from error
+    # An empty value (NAME= in a .env file) means "not set".
+    return environ.get(name) or default
+
+
+def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = None) -> bool:
+    value = env_str(name, environ=environ).strip().lower()
+    if not value:
+        return default
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_int(name: str, default: int, *, environ: Mapping[str, str] | None = None) -> int:
+    value = env_str(name, environ=environ).strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
+
+
+def env_list(
+    name: str, default: list[str] | None = None, *, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """Split a comma-separated NAME into a list, dropping blanks."""
+    value = env_str(name, environ=environ)
+    if not value.strip():
+        return list(default or [])
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def database_config(url: str, *, default_sqlite_path: Path, conn_max_age: int) -> dict[str, Any]:
+    """Turn DATABASE_URL (or, when empty, the default SQLite file) into a DATABASES entry."""
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(
+            url or f"sqlite:///{default_sqlite_path}",
+            conn_max_age=conn_max_age,
+            conn_health_checks=True,
+        )
+    )
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # `make run` has the web server, a worker and beat writing to one file: WAL lets readers
+        # go on during a write, IMMEDIATE takes the write lock up front so that two writers wait
+        # for each other (up to `timeout` seconds) instead of failing with "database is locked".
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            **config.get("OPTIONS", {}),
+        }
+    return config
+
+
+def celery_broker_config(redis_url: str, *, run_dir: Path) -> dict[str, Any]:
+    """Return Celery's broker settings: Redis when REDIS_URL is set, else plain folders.
+
+    The filesystem transport needs no server, so `make run` works on a bare machine. It is for
+    local development only: a message is deleted as soon as a worker reads it, so acks_late gives
+    no redelivery and a task waiting for its ETA is lost if the worker stops.
+    """
+    if redis_url:
+        return {"broker_url": redis_url, "broker_transport_options": {}}
+    folders = {
+        "data_folder_in": run_dir / "queue",
+        "data_folder_out": run_dir / "queue",
+        "control_folder": run_dir / "control",
+        "processed_folder": run_dir / "processed",
+    }
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    options: dict[str, Any] = {key: str(folder) for key, folder in folders.items()}
+    options["store_processed"] = False
+    # A host name, though unused, keeps kombu from warning that none was given.
+    return {"broker_url": "filesystem://localhost//", "broker_transport_options": options}
