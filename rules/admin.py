@@ -47,14 +47,16 @@ def _pack_version(obj: models.Model) -> PackVersion | None:
     return _pack_version_of(obj)
 
 
-class ReasonForm(forms.ModelForm):  # type: ignore[type-arg]
+class ReasonForm(forms.ModelForm):
     change_reason = forms.CharField(
-        max_length=100, help_text=REASON_HELP, label="Reason for the change",
+        max_length=100,
+        help_text=REASON_HELP,
+        label="Reason for the change",
         widget=forms.TextInput(attrs={"size": 80}),
     )
 
 
-class PackRecordAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+class PackRecordAdmin(SimpleHistoryAdmin):
     """Asks for a reason, and refuses a save or delete that leaves the pack invalid."""
 
     form = ReasonForm
@@ -123,15 +125,23 @@ class PackRecordAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
 
 
 class ProvenanceFieldsets:
-    provenance = (
+    provenance: Any = (
         "When in force and why",
-        {"fields": (("version", "confidence"), ("effective_from", "effective_to"), "legal_basis",
-                    "source_title", "source_url", "notes")},
+        {
+            "fields": (
+                ("version", "confidence"),
+                ("effective_from", "effective_to"),
+                "legal_basis",
+                "source_title",
+                "source_url",
+                "notes",
+            )
+        },
     )
 
 
 @admin.register(RulePack)
-class RulePackAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+class RulePackAdmin(SimpleHistoryAdmin):
     list_display = ("key", "name", "current_version")
     search_fields = ("key", "name")
 
@@ -141,13 +151,13 @@ class RulePackAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
         return f"v{version.number}" if version else "none"
 
 
-class EventTypeInline(admin.TabularInline):  # type: ignore[type-arg]
+class EventTypeInline(admin.TabularInline):
     model = EventType
     extra = 0
     fields = ("position", "code", "label", "outcomes", "not_before", "description")
 
 
-class LinkInline(admin.TabularInline):  # type: ignore[type-arg]
+class LinkInline(admin.TabularInline):
     extra = 0
     show_change_link = True
     can_delete = False
@@ -191,18 +201,37 @@ class PackVersionAdmin(PackRecordAdmin):
     list_display = ("pack", "number", "status", "verified_on", "reviewed_until", "published_at")
     list_filter = ("pack", "status")
     readonly_fields = ("revision", "published_at", "published_by", "created_at")
-    inlines = (EventTypeInline, DeadlineRuleLinks, MilestoneLinks, LookupTableLinks, OutcomeLinks,
-               WarningLinks)
+    inlines = (
+        EventTypeInline,
+        DeadlineRuleLinks,
+        MilestoneLinks,
+        LookupTableLinks,
+        OutcomeLinks,
+        WarningLinks,
+    )
     actions = ("make_draft_copy", "publish", "validate_versions")
     fieldsets = (
         (None, {"fields": ("pack", "number", "status", "name", "description")}),
-        ("Review", {"fields": ("verified_on", "reviewed_until", "source_title", "source_url",
-                               "notes")}),
-        ("Calendars and tables", {"fields": ("holiday_country", "weekend_days",
-                                             "department_table", "authority_table",
-                                             "authority_outcome")}),
-        ("Record", {"fields": ("revision", "created_at", "published_at", "published_by",
-                               "change_reason")}),
+        (
+            "Review",
+            {"fields": ("verified_on", "reviewed_until", "source_title", "source_url", "notes")},
+        ),
+        (
+            "Calendars and tables",
+            {
+                "fields": (
+                    "holiday_country",
+                    "weekend_days",
+                    "department_table",
+                    "authority_table",
+                    "authority_outcome",
+                )
+            },
+        ),
+        (
+            "Record",
+            {"fields": ("revision", "created_at", "published_at", "published_by", "change_reason")},
+        ),
     )
 
     @admin.action(description="Copy as a new draft version")
@@ -211,12 +240,14 @@ class PackVersionAdmin(PackRecordAdmin):
             try:
                 draft = copy_as_draft(version)
             except PackError as error:
-                self.message_user(request, f"{version}: cannot copy an invalid version: {error}",
-                                  messages.ERROR)
+                self.message_user(
+                    request, f"{version}: cannot copy an invalid version: {error}", messages.ERROR
+                )
                 continue
             url = reverse("admin:rules_packversion_change", args=[draft.pk])
-            self.message_user(request, format_html('Draft created: <a href="{}">{}</a>', url,
-                                                   str(draft)))
+            self.message_user(
+                request, format_html('Draft created: <a href="{}">{}</a>', url, str(draft))
+            )
 
     @admin.action(description="Publish (the newest published version is the one evaluated)")
     def publish(self, request: HttpRequest, queryset: QuerySet[PackVersion]) -> None:
@@ -224,8 +255,9 @@ class PackVersionAdmin(PackRecordAdmin):
             try:
                 definition(version)
             except PackError as error:
-                self.message_user(request, f"{version} is invalid and was not published: {error}",
-                                  messages.ERROR)
+                self.message_user(
+                    request, f"{version} is invalid and was not published: {error}", messages.ERROR
+                )
                 continue
             with transaction.atomic():
                 for older in PackVersion.objects.filter(
@@ -252,21 +284,36 @@ class PackVersionAdmin(PackRecordAdmin):
                 self.message_user(request, f"{version} is valid.")
 
 
-class DeadlineRuleVersionInline(admin.StackedInline):  # type: ignore[type-arg]
+class DeadlineRuleVersionInline(admin.StackedInline):
     model = DeadlineRuleVersion
     extra = 0
     fieldsets = (
         ProvenanceFieldsets.provenance,
-        ("Trigger", {"fields": (("trigger_event", "trigger_outcome"), "trigger_milestone",
-                                ("trigger_choice", "trigger_occurrence"))}),
+        (
+            "Trigger",
+            {
+                "fields": (
+                    ("trigger_event", "trigger_outcome"),
+                    "trigger_milestone",
+                    ("trigger_choice", "trigger_occurrence"),
+                )
+            },
+        ),
         ("Time limit", {"fields": (("offset", "unit"), ("calendar", "non_working_day_policy"))}),
         ("Completion", {"fields": (("completed_by", "completion_on_or_after_trigger"),)}),
-        ("Suspension", {"fields": (("suspended_by", "suspension_window_deadline"),
-                                   ("resumed_by", "resumption"))}),
+        (
+            "Suspension",
+            {
+                "fields": (
+                    ("suspended_by", "suspension_window_deadline"),
+                    ("resumed_by", "resumption"),
+                )
+            },
+        ),
     )
 
 
-class AlertPolicyInline(admin.TabularInline):  # type: ignore[type-arg]
+class AlertPolicyInline(admin.TabularInline):
     model = AlertPolicy
     extra = 0
     fields = ("position", "audience", "channels", "lead_days", "overdue", "after_working_days")
@@ -283,13 +330,22 @@ class DeadlineRuleAdmin(PackRecordAdmin):
     @admin.display(description="Versions")
     def versions_in_force(self, obj: DeadlineRule) -> str:
         return ", ".join(
-            f"v{v.version} {v.legal_basis} ({v.confidence})" for v in obj.versions.all())
+            f"v{v.version} {v.legal_basis} ({v.confidence})" for v in obj.versions.all()
+        )
 
 
 @admin.register(DeadlineRuleVersion)
 class DeadlineRuleVersionAdmin(PackRecordAdmin):
-    list_display = ("rule", "version", "effective_from", "effective_to", "offset", "unit",
-                    "legal_basis", "confidence")
+    list_display = (
+        "rule",
+        "version",
+        "effective_from",
+        "effective_to",
+        "offset",
+        "unit",
+        "legal_basis",
+        "confidence",
+    )
     list_filter = ("confidence", "rule__pack_version", "unit")
     search_fields = ("rule__key", "legal_basis")
     fieldsets = (
@@ -299,7 +355,7 @@ class DeadlineRuleVersionAdmin(PackRecordAdmin):
     )
 
 
-class LookupTableVersionInline(admin.StackedInline):  # type: ignore[type-arg]
+class LookupTableVersionInline(admin.StackedInline):
     model = LookupTableVersion
     extra = 0
     show_change_link = True
@@ -314,7 +370,7 @@ class LookupTableAdmin(PackRecordAdmin):
     fields = ("pack_version", "position", "key", "label", "description", "change_reason")
 
 
-class LookupRowInline(admin.TabularInline):  # type: ignore[type-arg]
+class LookupRowInline(admin.TabularInline):
     model = LookupRow
     extra = 0
     fields = ("position", "key", "value", "label")
@@ -322,8 +378,14 @@ class LookupRowInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(LookupTableVersion)
 class LookupTableVersionAdmin(PackRecordAdmin):
-    list_display = ("table", "version", "effective_from", "effective_to", "legal_basis",
-                    "confidence")
+    list_display = (
+        "table",
+        "version",
+        "effective_from",
+        "effective_to",
+        "legal_basis",
+        "confidence",
+    )
     list_filter = ("table__pack_version", "table")
     inlines = (LookupRowInline,)
     fieldsets = (
@@ -346,19 +408,29 @@ class MilestoneAdmin(PackRecordAdmin):
     list_display = ("key", "label", "version", "pack_version", "legal_basis", "confidence")
     list_filter = ("pack_version",)
     fieldsets = (
-        (None, {"fields": ("pack_version", "position", "key", "label", "from_deadline",
-                           ("fallback_event", "fallback_choice"))}),
+        (
+            None,
+            {
+                "fields": (
+                    "pack_version",
+                    "position",
+                    "key",
+                    "label",
+                    "from_deadline",
+                    ("fallback_event", "fallback_choice"),
+                )
+            },
+        ),
         ProvenanceFieldsets.provenance,
         ("Record", {"fields": ("change_reason",)}),
     )
 
 
-class OutcomeRuleInline(admin.StackedInline):  # type: ignore[type-arg]
+class OutcomeRuleInline(admin.StackedInline):
     model = OutcomeRule
     extra = 0
     fieldsets = (
-        (None, {"fields": (("name", "priority", "position"), "when", "result", "since",
-                           "reason")}),
+        (None, {"fields": (("name", "priority", "position"), "when", "result", "since", "reason")}),
         ProvenanceFieldsets.provenance,
     )
 
@@ -387,5 +459,13 @@ class EventTypeAdmin(PackRecordAdmin):
     list_display = ("code", "label", "outcomes", "pack_version")
     list_filter = ("pack_version",)
     search_fields = ("code", "label")
-    fields = ("pack_version", "position", "code", "label", "outcomes", "not_before",
-              "description", "change_reason")
+    fields = (
+        "pack_version",
+        "position",
+        "code",
+        "label",
+        "outcomes",
+        "not_before",
+        "description",
+        "change_reason",
+    )

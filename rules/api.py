@@ -18,10 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from . import api_schema
+from .engine.in_force import rules_in_force
 from .engine.inputs import InputError, parse_date
 from .models import PackVersion, RulePack
 from .packstore import definition
-from .engine.in_force import rules_in_force
 from .services import PackUnavailable, evaluate_request
 
 MAX_BODY_BYTES = 1_000_000
@@ -54,8 +54,11 @@ class EvaluateView(APIView):
             400: api_schema.Errors,
             401: api_schema.Errors,
         },
-        examples=[OpenApiExample("A case in Meurthe-et-Moselle", value=api_schema.EXAMPLE,
-                                 request_only=True)],
+        examples=[
+            OpenApiExample(
+                "A case in Meurthe-et-Moselle", value=api_schema.EXAMPLE, request_only=True
+            )
+        ],
     )
     def post(self, request: Request) -> Response:
         length = request.META.get("CONTENT_LENGTH") or "0"
@@ -92,19 +95,22 @@ class PackListView(APIView):
                 v for v in by_pack.get(pack.pk, []) if v.status == PackVersion.Status.PUBLISHED
             ]
             current = published[0] if published else None
-            packs.append({
-                "key": pack.key,
-                "name": current.name if current else pack.name,
-                "version": current.number if current else None,
-                "verified_on": current.verified_on.isoformat() if current else None,
-                "reviewed_until": (
-                    current.reviewed_until.isoformat()
-                    if current and current.reviewed_until else None
-                ),
-                "versions": [
-                    {"version": v.number, "status": v.status} for v in by_pack.get(pack.pk, [])
-                ],
-            })
+            packs.append(
+                {
+                    "key": pack.key,
+                    "name": current.name if current else pack.name,
+                    "version": current.number if current else None,
+                    "verified_on": current.verified_on.isoformat() if current else None,
+                    "reviewed_until": (
+                        current.reviewed_until.isoformat()
+                        if current and current.reviewed_until
+                        else None
+                    ),
+                    "versions": [
+                        {"version": v.number, "status": v.status} for v in by_pack.get(pack.pk, [])
+                    ],
+                }
+            )
         return Response({"packs": packs})
 
 
@@ -113,8 +119,9 @@ class PackDetailView(APIView):
         summary="The rules of a pack in force on a day",
         parameters=[
             OpenApiParameter("on", OpenApiTypes.DATE, description="Default: today"),
-            OpenApiParameter("version", OpenApiTypes.INT,
-                             description="Pack version (default: the published one)"),
+            OpenApiParameter(
+                "version", OpenApiTypes.INT, description="Pack version (default: the published one)"
+            ),
         ],
         responses={200: OpenApiTypes.OBJECT, 400: api_schema.Errors, 404: api_schema.Errors},
     )

@@ -12,8 +12,9 @@ from rest_framework import serializers
 class EventIn(serializers.Serializer[Any]):
     type = serializers.CharField(help_text="An event type the procedure declares.")
     date = serializers.DateField()
-    outcome = serializers.CharField(required=False, help_text="Required for event types that "
-                                    "have outcomes.")
+    outcome = serializers.CharField(
+        required=False, help_text="Required for event types that have outcomes."
+    )
 
 
 class NewElementIn(serializers.Serializer[Any]):
@@ -44,7 +45,7 @@ class RuleRef(serializers.Serializer[Any]):
 
 class Deadline(serializers.Serializer[Any]):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     due = serializers.DateField(allow_null=True, help_text="null only while suspended")
     status = serializers.ChoiceField(choices=["open", "met", "missed", "suspended"])
     non_working_day = serializers.BooleanField()
@@ -100,7 +101,7 @@ class Error(serializers.Serializer[Any]):
 
 
 class Errors(serializers.Serializer[Any]):
-    errors = Error(many=True)
+    errors = Error(many=True)  # type: ignore[assignment]
 
 
 class PackVersionRef(serializers.Serializer[Any]):

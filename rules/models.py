@@ -21,7 +21,9 @@ from .engine import pack as pack_format
 from .engine.periods import NON_WORKING_DAY_POLICIES, UNITS
 
 
-def _choices(values: tuple[str, ...], labels: dict[str, str] | None = None) -> list[tuple[str, str]]:
+def _choices(
+    values: tuple[str, ...], labels: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
     labels = labels or {}
     return [(v, labels.get(v, v.replace("_", " "))) for v in values]
 
@@ -105,7 +107,8 @@ class PackVersion(models.Model):
     description = models.TextField(blank=True)
     verified_on = models.DateField(help_text="When the content was last checked against the law.")
     reviewed_until = models.DateField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="Events after this day get the review_horizon warning: the law after it has "
         "not been reviewed.",
     )
@@ -114,25 +117,39 @@ class PackVersion(models.Model):
     holiday_country = models.CharField(max_length=10, default="FR")
     weekend_days = models.JSONField(
         default=default_weekend_days,
-        help_text="Weekday numbers (Monday = 0) that are never working days, e.g. [5, 6].")
+        help_text="Weekday numbers (Monday = 0) that are never working days, e.g. [5, 6].",
+    )
     department_table = models.CharField(
-        max_length=63, help_text="Lookup table listing the accepted department codes, with the "
-        "public-holiday subdivision of each (empty value: national calendar).")
+        max_length=63,
+        help_text="Lookup table listing the accepted department codes, with the "
+        "public-holiday subdivision of each (empty value: national calendar).",
+    )
     authority_table = models.CharField(
-        max_length=63, blank=True,
-        help_text="Lookup table giving the competent authority's department for each department.")
+        max_length=63,
+        blank=True,
+        help_text="Lookup table giving the competent authority's department for each department.",
+    )
     authority_outcome = models.SlugField(
-        max_length=63, default="competent_authority",
-        help_text="Name of the result field that carries the competent authority.")
+        max_length=63,
+        default="competent_authority",
+        help_text="Name of the result field that carries the competent authority.",
+    )
     notes = models.TextField(blank=True, help_text="Notes shown with every result, one per line.")
     revision = models.CharField(
-        max_length=32, default=new_revision, editable=False,
-        help_text="Bumped on every change to the version's records; compiled rules follow it.")
+        max_length=32,
+        default=new_revision,
+        editable=False,
+        help_text="Bumped on every change to the version's records; compiled rules follow it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     history = HistoricalRecords(excluded_fields=["revision"])
 
@@ -174,9 +191,11 @@ class Provenance(PackRecord):
 
     version = models.PositiveIntegerField(default=1)
     effective_from = models.DateField(
-        null=True, blank=True, help_text="First day in force (empty: no known start).")
+        null=True, blank=True, help_text="First day in force (empty: no known start)."
+    )
     effective_to = models.DateField(
-        null=True, blank=True, help_text="Last day in force (empty: still in force).")
+        null=True, blank=True, help_text="Last day in force (empty: still in force)."
+    )
     legal_basis = models.CharField(max_length=300, help_text="e.g. CESEDA R531-36")
     source_title = models.CharField(max_length=300)
     source_url = models.URLField(max_length=500, blank=True)
@@ -188,19 +207,24 @@ class Provenance(PackRecord):
 
 
 class EventType(PackRecord):
-    pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE,
-                                     related_name="event_types")
+    pack_version = models.ForeignKey(
+        PackVersion, on_delete=models.CASCADE, related_name="event_types"
+    )
     position = models.PositiveIntegerField(default=0)
     code = models.SlugField(max_length=63)
     label = models.CharField(max_length=200)
     outcomes = models.CharField(
-        max_length=500, blank=True,
-        help_text="Allowed outcomes, comma-separated; when given, an outcome is required.")
+        max_length=500,
+        blank=True,
+        help_text="Allowed outcomes, comma-separated; when given, an outcome is required.",
+    )
     description = models.TextField(blank=True)
     not_before = models.CharField(
-        max_length=500, blank=True,
+        max_length=500,
+        blank=True,
         help_text="Event types (comma-separated) whose first occurrence this event cannot "
-        "precede; a case that breaks this is refused.")
+        "precede; a case that breaks this is refused.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -225,8 +249,9 @@ class EventType(PackRecord):
 
 
 class LookupTable(PackRecord):
-    pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE,
-                                     related_name="lookup_tables")
+    pack_version = models.ForeignKey(
+        PackVersion, on_delete=models.CASCADE, related_name="lookup_tables"
+    )
     position = models.PositiveIntegerField(default=0)
     key = models.SlugField(max_length=63)
     label = models.CharField(max_length=200)
@@ -260,13 +285,17 @@ class LookupTableVersion(Provenance):
         return f"{self.table.key} v{self.version}" if self.table_id else f"v{self.version}"
 
     def pack_version_id_for_revision(self) -> int | None:
-        return LookupTable.objects.filter(pk=self.table_id).values_list(
-            "pack_version_id", flat=True).first()
+        return (
+            LookupTable.objects.filter(pk=self.table_id)
+            .values_list("pack_version_id", flat=True)
+            .first()
+        )
 
 
 class LookupRow(PackRecord):
-    table_version = models.ForeignKey(LookupTableVersion, on_delete=models.CASCADE,
-                                      related_name="rows")
+    table_version = models.ForeignKey(
+        LookupTableVersion, on_delete=models.CASCADE, related_name="rows"
+    )
     position = models.PositiveIntegerField(default=0)
     key = models.CharField(max_length=50)
     value = models.CharField(max_length=200, blank=True)
@@ -283,32 +312,41 @@ class LookupRow(PackRecord):
         return f"{self.key} → {self.value}"
 
     def pack_version_id_for_revision(self) -> int | None:
-        return LookupTableVersion.objects.filter(pk=self.table_version_id).values_list(
-            "table__pack_version_id", flat=True).first()
+        return (
+            LookupTableVersion.objects.filter(pk=self.table_version_id)
+            .values_list("table__pack_version_id", flat=True)
+            .first()
+        )
 
 
 class Milestone(Provenance):
     """A derived date, e.g. the notification date: a deadline's resolution, else an event."""
 
-    pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE,
-                                     related_name="milestones")
+    pack_version = models.ForeignKey(
+        PackVersion, on_delete=models.CASCADE, related_name="milestones"
+    )
     position = models.PositiveIntegerField(default=0)
     key = models.SlugField(max_length=63)
     label = models.CharField(max_length=200)
     from_deadline = models.CharField(
-        max_length=63, blank=True,
-        help_text="Deadline whose completion date (if met) or due date (otherwise) this is.")
+        max_length=63,
+        blank=True,
+        help_text="Deadline whose completion date (if met) or due date (otherwise) this is.",
+    )
     fallback_event = models.CharField(
-        max_length=63, blank=True, help_text="Event type used when that deadline does not exist.")
-    fallback_choice = models.CharField(max_length=10, choices=TRIGGER_CHOICE_CHOICES,
-                                       default="latest")
+        max_length=63, blank=True, help_text="Event type used when that deadline does not exist."
+    )
+    fallback_choice = models.CharField(
+        max_length=10, choices=TRIGGER_CHOICE_CHOICES, default="latest"
+    )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["pack_version", "position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["pack_version", "key", "version"],
-                                    name="unique_milestone"),
+            models.UniqueConstraint(
+                fields=["pack_version", "key", "version"], name="unique_milestone"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -319,8 +357,9 @@ class Milestone(Provenance):
 
 
 class DeadlineRule(PackRecord):
-    pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE,
-                                     related_name="deadline_rules")
+    pack_version = models.ForeignKey(
+        PackVersion, on_delete=models.CASCADE, related_name="deadline_rules"
+    )
     position = models.PositiveIntegerField(default=0)
     key = models.SlugField(max_length=63)
     label = models.CharField(max_length=200)
@@ -342,34 +381,46 @@ class DeadlineRule(PackRecord):
 
 class DeadlineRuleVersion(Provenance):
     rule = models.ForeignKey(DeadlineRule, on_delete=models.CASCADE, related_name="versions")
-    trigger_event = models.CharField(max_length=63, blank=True,
-                                     help_text="Event type that starts the time limit.")
+    trigger_event = models.CharField(
+        max_length=63, blank=True, help_text="Event type that starts the time limit."
+    )
     trigger_milestone = models.CharField(
-        max_length=63, blank=True, help_text="Or a milestone (derived date) that starts it.")
-    trigger_outcome = models.CharField(max_length=63, blank=True,
-                                       help_text="Only events with this outcome trigger it.")
-    trigger_choice = models.CharField(max_length=10, choices=TRIGGER_CHOICE_CHOICES,
-                                      default="first")
-    trigger_occurrence = models.CharField(max_length=12, choices=OCCURRENCE_CHOICES,
-                                          default="any")
+        max_length=63, blank=True, help_text="Or a milestone (derived date) that starts it."
+    )
+    trigger_outcome = models.CharField(
+        max_length=63, blank=True, help_text="Only events with this outcome trigger it."
+    )
+    trigger_choice = models.CharField(
+        max_length=10, choices=TRIGGER_CHOICE_CHOICES, default="first"
+    )
+    trigger_occurrence = models.CharField(max_length=12, choices=OCCURRENCE_CHOICES, default="any")
     offset = models.PositiveIntegerField(help_text="How many units the time limit lasts.")
-    unit = models.CharField(max_length=16, choices=UNIT_CHOICES, default="calendar_days",
-                            help_text="months: same day of the month, else the month's last day.")
+    unit = models.CharField(
+        max_length=16,
+        choices=UNIT_CHOICES,
+        default="calendar_days",
+        help_text="months: same day of the month, else the month's last day.",
+    )
     calendar = models.CharField(max_length=12, choices=CALENDAR_CHOICES, default="national")
-    non_working_day_policy = models.CharField(max_length=24, choices=POLICY_CHOICES,
-                                              default="flag")
-    completed_by = models.CharField(max_length=63, blank=True,
-                                    help_text="Event type that meets the deadline.")
+    non_working_day_policy = models.CharField(max_length=24, choices=POLICY_CHOICES, default="flag")
+    completed_by = models.CharField(
+        max_length=63, blank=True, help_text="Event type that meets the deadline."
+    )
     completion_on_or_after_trigger = models.BooleanField(
-        default=False, help_text="Only a completing event dated on or after the trigger counts.")
-    suspended_by = models.CharField(max_length=63, blank=True,
-                                    help_text="Event type that suspends the time limit.")
+        default=False, help_text="Only a completing event dated on or after the trigger counts."
+    )
+    suspended_by = models.CharField(
+        max_length=63, blank=True, help_text="Event type that suspends the time limit."
+    )
     suspension_window_deadline = models.CharField(
-        max_length=63, blank=True,
+        max_length=63,
+        blank=True,
         help_text="The suspending event counts only if dated on or before this deadline's due "
-        "date (empty: this deadline's own).")
-    resumed_by = models.CharField(max_length=63, blank=True,
-                                  help_text="Event type that ends the suspension.")
+        "date (empty: this deadline's own).",
+    )
+    resumed_by = models.CharField(
+        max_length=63, blank=True, help_text="Event type that ends the suspension."
+    )
     resumption = models.CharField(max_length=12, choices=RESUMPTION_CHOICES, default="remaining")
     history = HistoricalRecords()
 
@@ -383,8 +434,11 @@ class DeadlineRuleVersion(Provenance):
         return f"{self.rule.key} v{self.version}" if self.rule_id else f"v{self.version}"
 
     def pack_version_id_for_revision(self) -> int | None:
-        return DeadlineRule.objects.filter(pk=self.rule_id).values_list(
-            "pack_version_id", flat=True).first()
+        return (
+            DeadlineRule.objects.filter(pk=self.rule_id)
+            .values_list("pack_version_id", flat=True)
+            .first()
+        )
 
 
 class AlertPolicy(PackRecord):
@@ -398,15 +452,20 @@ class AlertPolicy(PackRecord):
     rule = models.ForeignKey(DeadlineRule, on_delete=models.CASCADE, related_name="alerts")
     position = models.PositiveIntegerField(default=0)
     audience = models.CharField(max_length=12, choices=Audience.choices)
-    channels = models.CharField(max_length=50, default="email",
-                                help_text="Comma-separated: email, sms.")
+    channels = models.CharField(
+        max_length=50, default="email", help_text="Comma-separated: email, sms."
+    )
     lead_days = models.CharField(
-        max_length=100, blank=True,
-        help_text="Days before the due date to remind, comma-separated (0: on the due day).")
+        max_length=100,
+        blank=True,
+        help_text="Days before the due date to remind, comma-separated (0: on the due day).",
+    )
     overdue = models.BooleanField(default=False, help_text="Also remind once it is overdue.")
     after_working_days = models.PositiveIntegerField(
-        default=0, help_text="Supervisors: working days an overdue alert may stay "
-        "unacknowledged before they are told.")
+        default=0,
+        help_text="Supervisors: working days an overdue alert may stay "
+        "unacknowledged before they are told.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -416,8 +475,11 @@ class AlertPolicy(PackRecord):
         return f"{self.audience} via {self.channels}"
 
     def pack_version_id_for_revision(self) -> int | None:
-        return DeadlineRule.objects.filter(pk=self.rule_id).values_list(
-            "pack_version_id", flat=True).first()
+        return (
+            DeadlineRule.objects.filter(pk=self.rule_id)
+            .values_list("pack_version_id", flat=True)
+            .first()
+        )
 
     @staticmethod
     def split(text: str) -> list[str]:
@@ -425,14 +487,16 @@ class AlertPolicy(PackRecord):
 
 
 class Outcome(PackRecord):
-    pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE,
-                                     related_name="outcomes")
+    pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE, related_name="outcomes")
     position = models.PositiveIntegerField(default=0)
     key = models.SlugField(max_length=63, help_text="The result field, e.g. admissibility.")
     label = models.CharField(max_length=200)
     shape = models.CharField(
-        max_length=10, choices=SHAPE_CHOICES, default="status",
-        help_text="status: {status, reasons, legal_basis}; value: the winning rule's result.")
+        max_length=10,
+        choices=SHAPE_CHOICES,
+        default="status",
+        help_text="status: {status, reasons, legal_basis}; value: the winning rule's result.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -453,35 +517,45 @@ class OutcomeRule(Provenance):
     position = models.PositiveIntegerField(default=0)
     name = models.SlugField(max_length=63)
     priority = models.PositiveIntegerField(
-        default=0, help_text="Among the rules that hold, the highest priority decides.")
-    when = models.JSONField(default=list, blank=True,
-                            help_text="Condition (see the README); empty: always holds.")
+        default=0, help_text="Among the rules that hold, the highest priority decides."
+    )
+    when = models.JSONField(
+        default=list, blank=True, help_text="Condition (see the README); empty: always holds."
+    )
     result = models.JSONField(help_text="The status code (or, for a value outcome, the value).")
-    since = models.CharField(max_length=100, blank=True,
-                             help_text="alias.field of the date the status started, e.g. "
-                             "decision.date")
-    reason = models.TextField(blank=True, help_text="Sentence shown as a reason; {alias.field} "
-                              "placeholders are filled from the facts that matched.")
+    since = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="alias.field of the date the status started, e.g. decision.date",
+    )
+    reason = models.TextField(
+        blank=True,
+        help_text="Sentence shown as a reason; {alias.field} "
+        "placeholders are filled from the facts that matched.",
+    )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["outcome", "position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["outcome", "name", "version"],
-                                    name="unique_outcome_rule"),
+            models.UniqueConstraint(
+                fields=["outcome", "name", "version"], name="unique_outcome_rule"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
     def pack_version_id_for_revision(self) -> int | None:
-        return Outcome.objects.filter(pk=self.outcome_id).values_list(
-            "pack_version_id", flat=True).first()
+        return (
+            Outcome.objects.filter(pk=self.outcome_id)
+            .values_list("pack_version_id", flat=True)
+            .first()
+        )
 
 
 class WarningRule(Provenance):
-    pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE,
-                                     related_name="warnings")
+    pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE, related_name="warnings")
     position = models.PositiveIntegerField(default=0)
     code = models.SlugField(max_length=63)
     message = models.TextField()
@@ -491,8 +565,9 @@ class WarningRule(Provenance):
     class Meta:
         ordering = ["pack_version", "position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["pack_version", "code", "version"],
-                                    name="unique_warning_rule"),
+            models.UniqueConstraint(
+                fields=["pack_version", "code", "version"], name="unique_warning_rule"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -503,6 +578,16 @@ class WarningRule(Provenance):
 
 
 RECORD_MODELS: tuple[type[models.Model], ...] = (
-    PackVersion, EventType, LookupTable, LookupTableVersion, LookupRow, Milestone, DeadlineRule,
-    DeadlineRuleVersion, AlertPolicy, Outcome, OutcomeRule, WarningRule,
+    PackVersion,
+    EventType,
+    LookupTable,
+    LookupTableVersion,
+    LookupRow,
+    Milestone,
+    DeadlineRule,
+    DeadlineRuleVersion,
+    AlertPolicy,
+    Outcome,
+    OutcomeRule,
+    WarningRule,
 )

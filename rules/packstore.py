@@ -34,12 +34,26 @@ from .models import (
 )
 
 PROVENANCE = (
-    "version", "effective_from", "effective_to", "legal_basis", "source_title", "source_url",
-    "confidence", "notes",
+    "version",
+    "effective_from",
+    "effective_to",
+    "legal_basis",
+    "source_title",
+    "source_url",
+    "confidence",
+    "notes",
 )
 PACK_FIELDS = (
-    "name", "description", "verified_on", "reviewed_until", "source_title", "source_url",
-    "holiday_country", "weekend_days", "department_table", "authority_table",
+    "name",
+    "description",
+    "verified_on",
+    "reviewed_until",
+    "source_title",
+    "source_url",
+    "holiday_country",
+    "weekend_days",
+    "department_table",
+    "authority_table",
     "authority_outcome",
 )
 EVENT_TYPE_FIELDS = ("code", "label", "description")
@@ -48,9 +62,20 @@ ROW_FIELDS = ("key", "value", "label")
 MILESTONE_FIELDS = ("key", "label", "from_deadline", "fallback_event", "fallback_choice")
 DEADLINE_FIELDS = ("key", "label", "description")
 DEADLINE_VERSION_FIELDS = (
-    "trigger_event", "trigger_milestone", "trigger_outcome", "trigger_choice",
-    "trigger_occurrence", "offset", "unit", "calendar", "non_working_day_policy", "completed_by",
-    "completion_on_or_after_trigger", "suspended_by", "suspension_window_deadline", "resumed_by",
+    "trigger_event",
+    "trigger_milestone",
+    "trigger_outcome",
+    "trigger_choice",
+    "trigger_occurrence",
+    "offset",
+    "unit",
+    "calendar",
+    "non_working_day_policy",
+    "completed_by",
+    "completion_on_or_after_trigger",
+    "suspended_by",
+    "suspension_window_deadline",
+    "resumed_by",
     "resumption",
 )
 OUTCOME_FIELDS = ("key", "label", "shape")
@@ -67,11 +92,18 @@ def _record(obj: models.Model, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def event_type_dict(e: EventType) -> dict[str, Any]:
-    return {"code": e.code, "label": e.label, "outcomes": e.outcome_list,
-            "description": e.description, "not_before": e.not_before_list}
+    return {
+        "code": e.code,
+        "label": e.label,
+        "outcomes": e.outcome_list,
+        "description": e.description,
+        "not_before": e.not_before_list,
+    }
 
 
-def lookup_version_dict(v: LookupTableVersion, rows: list[LookupRow] | None = None) -> dict[str, Any]:
+def lookup_version_dict(
+    v: LookupTableVersion, rows: list[LookupRow] | None = None
+) -> dict[str, Any]:
     rows = list(v.rows.all()) if rows is None else rows
     return {**_record(v, PROVENANCE), "rows": [_record(row, ROW_FIELDS) for row in rows]}
 
@@ -84,9 +116,13 @@ def alert_dict(a: AlertPolicy) -> dict[str, Any]:
     lead_days: list[Any] = []
     for part in AlertPolicy.split(a.lead_days):
         lead_days.append(int(part) if part.isascii() and part.isdigit() else part)
-    return {"audience": a.audience, "channels": AlertPolicy.split(a.channels),
-            "lead_days": lead_days, "overdue": a.overdue,
-            "after_working_days": a.after_working_days}
+    return {
+        "audience": a.audience,
+        "channels": AlertPolicy.split(a.channels),
+        "lead_days": lead_days,
+        "overdue": a.overdue,
+        "after_working_days": a.after_working_days,
+    }
 
 
 def outcome_rule_dict(r: OutcomeRule) -> dict[str, Any]:
@@ -95,20 +131,29 @@ def outcome_rule_dict(r: OutcomeRule) -> dict[str, Any]:
 
 def pack_dict(version: PackVersion) -> dict[str, Any]:
     """The pack file content of a pack version, read from the database (a few queries)."""
-    version = (
+    stored = (
         PackVersion.objects.select_related("pack")
         .prefetch_related(
             "event_types",
-            Prefetch("lookup_tables", queryset=LookupTable.objects.prefetch_related(
-                Prefetch("versions", queryset=LookupTableVersion.objects.prefetch_related("rows")))),
+            Prefetch(
+                "lookup_tables",
+                queryset=LookupTable.objects.prefetch_related(
+                    Prefetch(
+                        "versions", queryset=LookupTableVersion.objects.prefetch_related("rows")
+                    )
+                ),
+            ),
             "milestones",
-            Prefetch("deadline_rules",
-                     queryset=DeadlineRule.objects.prefetch_related("versions", "alerts")),
+            Prefetch(
+                "deadline_rules",
+                queryset=DeadlineRule.objects.prefetch_related("versions", "alerts"),
+            ),
             Prefetch("outcomes", queryset=Outcome.objects.prefetch_related("rules")),
             "warnings",
         )
         .get(pk=version.pk)
     )
+    version = stored
     return {
         "format": FORMAT,
         "key": version.pack.key,
@@ -117,8 +162,10 @@ def pack_dict(version: PackVersion) -> dict[str, Any]:
         "notes": [line.strip() for line in version.notes.splitlines() if line.strip()],
         "event_types": [event_type_dict(e) for e in version.event_types.all()],
         "lookup_tables": [
-            {**_record(t, TABLE_FIELDS),
-             "versions": [lookup_version_dict(v) for v in t.versions.all()]}
+            {
+                **_record(t, TABLE_FIELDS),
+                "versions": [lookup_version_dict(v) for v in t.versions.all()],
+            }
             for t in version.lookup_tables.all()
         ],
         "milestones": [
@@ -126,9 +173,11 @@ def pack_dict(version: PackVersion) -> dict[str, Any]:
             for m in version.milestones.all()
         ],
         "deadline_rules": [
-            {**_record(d, DEADLINE_FIELDS),
-             "versions": [deadline_version_dict(v) for v in d.versions.all()],
-             "alerts": [alert_dict(a) for a in d.alerts.all()]}
+            {
+                **_record(d, DEADLINE_FIELDS),
+                "versions": [deadline_version_dict(v) for v in d.versions.all()],
+                "alerts": [alert_dict(a) for a in d.alerts.all()],
+            }
             for d in version.deadline_rules.all()
         ],
         "outcomes": [
@@ -136,8 +185,7 @@ def pack_dict(version: PackVersion) -> dict[str, Any]:
             for o in version.outcomes.all()
         ],
         "warnings": [
-            {**_record(w, WARNING_FIELDS), **_record(w, PROVENANCE)}
-            for w in version.warnings.all()
+            {**_record(w, WARNING_FIELDS), **_record(w, PROVENANCE)} for w in version.warnings.all()
         ],
     }
 
@@ -175,49 +223,62 @@ def load_pack(
         version.save(update_fields=["published_at"])
     for i, item in enumerate(data.get("event_types") or []):
         EventType.objects.create(
-            pack_version=version, position=i, outcomes=", ".join(item.get("outcomes") or []),
+            pack_version=version,
+            position=i,
+            outcomes=", ".join(item.get("outcomes") or []),
             not_before=", ".join(item.get("not_before") or []),
             **_fields(item, EVENT_TYPE_FIELDS),
         )
     for i, item in enumerate(data.get("lookup_tables") or []):
-        table = LookupTable.objects.create(pack_version=version, position=i,
-                                           **_fields(item, TABLE_FIELDS))
+        table = LookupTable.objects.create(
+            pack_version=version, position=i, **_fields(item, TABLE_FIELDS)
+        )
         for table_version in item.get("versions") or []:
-            stored = LookupTableVersion.objects.create(table=table,
-                                                       **_fields(table_version, PROVENANCE))
-            LookupRow.objects.bulk_create([
-                LookupRow(table_version=stored, position=k, **_fields(row, ROW_FIELDS))
-                for k, row in enumerate(table_version.get("rows") or [])
-            ])
+            stored = LookupTableVersion.objects.create(
+                table=table, **_fields(table_version, PROVENANCE)
+            )
+            LookupRow.objects.bulk_create(
+                [
+                    LookupRow(table_version=stored, position=k, **_fields(row, ROW_FIELDS))
+                    for k, row in enumerate(table_version.get("rows") or [])
+                ]
+            )
     for i, item in enumerate(data.get("milestones") or []):
-        Milestone.objects.create(pack_version=version, position=i,
-                                 **_fields(item, MILESTONE_FIELDS + PROVENANCE))
+        Milestone.objects.create(
+            pack_version=version, position=i, **_fields(item, MILESTONE_FIELDS + PROVENANCE)
+        )
     for i, item in enumerate(data.get("deadline_rules") or []):
-        rule = DeadlineRule.objects.create(pack_version=version, position=i,
-                                           **_fields(item, DEADLINE_FIELDS))
+        rule = DeadlineRule.objects.create(
+            pack_version=version, position=i, **_fields(item, DEADLINE_FIELDS)
+        )
         for rule_version in item.get("versions") or []:
             DeadlineRuleVersion.objects.create(
-                rule=rule, **_fields(rule_version, PROVENANCE + DEADLINE_VERSION_FIELDS))
+                rule=rule, **_fields(rule_version, PROVENANCE + DEADLINE_VERSION_FIELDS)
+            )
         for k, alert in enumerate(item.get("alerts") or []):
             AlertPolicy.objects.create(
-                rule=rule, position=k, audience=alert["audience"],
+                rule=rule,
+                position=k,
+                audience=alert["audience"],
                 channels=", ".join(alert["channels"]),
                 lead_days=", ".join(str(d) for d in alert.get("lead_days") or []),
                 overdue=bool(alert.get("overdue")),
                 after_working_days=alert.get("after_working_days") or 0,
             )
     for i, item in enumerate(data.get("outcomes") or []):
-        outcome = Outcome.objects.create(pack_version=version, position=i,
-                                         **_fields(item, OUTCOME_FIELDS))
+        outcome = Outcome.objects.create(
+            pack_version=version, position=i, **_fields(item, OUTCOME_FIELDS)
+        )
         for k, rule_data in enumerate(item.get("rules") or []):
-            OutcomeRule.objects.create(outcome=outcome, position=k,
-                                       **_fields(rule_data, OUTCOME_RULE_FIELDS + PROVENANCE))
+            OutcomeRule.objects.create(
+                outcome=outcome, position=k, **_fields(rule_data, OUTCOME_RULE_FIELDS + PROVENANCE)
+            )
     for i, item in enumerate(data.get("warnings") or []):
-        WarningRule.objects.create(pack_version=version, position=i,
-                                   **_fields(item, WARNING_FIELDS + PROVENANCE))
+        WarningRule.objects.create(
+            pack_version=version, position=i, **_fields(item, WARNING_FIELDS + PROVENANCE)
+        )
     # Read back through the same path the engine uses: what was stored must be what was read.
-    stored = pack_dict(version)
-    if parse_pack(stored) != dataclasses.replace(parsed, version=number):
+    if parse_pack(pack_dict(version)) != dataclasses.replace(parsed, version=number):
         raise PackError([("", "the stored pack differs from the file (a bug: please report it)")])
     return version
 
@@ -253,7 +314,7 @@ def _place(instance: models.Model, data: dict[str, Any]) -> str | None:
         return len(items) - 1
 
     def original(model: type[models.Model]) -> models.Model | None:
-        return model.objects.filter(pk=instance.pk).first() if instance.pk else None
+        return model._default_manager.filter(pk=instance.pk).first() if instance.pk else None
 
     if isinstance(instance, PackVersion):
         data.update(_record(instance, PACK_FIELDS))
@@ -267,42 +328,63 @@ def _place(instance: models.Model, data: dict[str, Any]) -> str | None:
     if isinstance(instance, LookupTable):
         old = original(LookupTable)
         key = old.key if isinstance(old, LookupTable) else None
-        versions = next((t["versions"] for t in data["lookup_tables"] if t["key"] == key), [])
-        i = put(data["lookup_tables"], lambda t: t["key"] == key,
-                {**_record(instance, TABLE_FIELDS), "versions": versions})
+        versions: list[dict[str, Any]] = next(
+            (t["versions"] for t in data["lookup_tables"] if t["key"] == key), []
+        )
+        i = put(
+            data["lookup_tables"],
+            lambda t: t["key"] == key,
+            {**_record(instance, TABLE_FIELDS), "versions": versions},
+        )
         return f"lookup_tables[{i}]"
     if isinstance(instance, LookupTableVersion | LookupRow):
-        table_version = instance if isinstance(instance, LookupTableVersion) else (
-            instance.table_version)
+        table_version = (
+            instance if isinstance(instance, LookupTableVersion) else (instance.table_version)
+        )
         table = table_version.table
         t = next(i for i, item in enumerate(data["lookup_tables"]) if item["key"] == table.key)
         versions = data["lookup_tables"][t]["versions"]
         old_v = LookupTableVersion.objects.filter(pk=table_version.pk).first()
         number = old_v.version if old_v else None
-        rows = next((v["rows"] for v in versions if v["version"] == number), [])
+        rows: list[dict[str, Any]] = next(
+            (v["rows"] for v in versions if v["version"] == number), []
+        )
         if isinstance(instance, LookupTableVersion):
-            v = put(versions, lambda item: item["version"] == number,
-                    {**_record(instance, PROVENANCE), "rows": rows})
+            v = put(
+                versions,
+                lambda item: item["version"] == number,
+                {**_record(instance, PROVENANCE), "rows": rows},
+            )
             return f"lookup_tables[{t}].versions[{v}]"
         v = next(i for i, item in enumerate(versions) if item["version"] == number)
         old_row = original(LookupRow)
         row_key = old_row.key if isinstance(old_row, LookupRow) else None
-        r = put(versions[v]["rows"], lambda row: row["key"] == row_key,
-                _record(instance, ROW_FIELDS))
+        r = put(
+            versions[v]["rows"], lambda row: row["key"] == row_key, _record(instance, ROW_FIELDS)
+        )
         return f"lookup_tables[{t}].versions[{v}].rows[{r}]"
     if isinstance(instance, Milestone):
         old = original(Milestone)
         ident = (old.key, old.version) if isinstance(old, Milestone) else None
-        i = put(data["milestones"], lambda m: (m["key"], m["version"]) == ident,
-                {**_record(instance, MILESTONE_FIELDS), **_record(instance, PROVENANCE)})
+        i = put(
+            data["milestones"],
+            lambda m: (m["key"], m["version"]) == ident,
+            {**_record(instance, MILESTONE_FIELDS), **_record(instance, PROVENANCE)},
+        )
         return f"milestones[{i}]"
     if isinstance(instance, DeadlineRule):
         old = original(DeadlineRule)
         key = old.key if isinstance(old, DeadlineRule) else None
-        existing = next((d for d in data["deadline_rules"] if d["key"] == key), {})
-        i = put(data["deadline_rules"], lambda d: d["key"] == key,
-                {**_record(instance, DEADLINE_FIELDS),
-                 "versions": existing.get("versions", []), "alerts": existing.get("alerts", [])})
+        existing: dict[str, Any] = next((d for d in data["deadline_rules"] if d["key"] == key), {})
+        i = put(
+            data["deadline_rules"],
+            lambda d: d["key"] == key,
+            {
+                **_record(instance, DEADLINE_FIELDS),
+                "versions": existing.get("versions", []),
+                "alerts": existing.get("alerts", []),
+            },
+        )
         return f"deadline_rules[{i}]"
     if isinstance(instance, AlertPolicy):
         rule = instance.rule
@@ -321,29 +403,43 @@ def _place(instance: models.Model, data: dict[str, Any]) -> str | None:
         d = next(i for i, item in enumerate(data["deadline_rules"]) if item["key"] == rule.key)
         old = original(DeadlineRuleVersion)
         number = old.version if isinstance(old, DeadlineRuleVersion) else None
-        v = put(data["deadline_rules"][d]["versions"], lambda item: item["version"] == number,
-                deadline_version_dict(instance))
+        v = put(
+            data["deadline_rules"][d]["versions"],
+            lambda item: item["version"] == number,
+            deadline_version_dict(instance),
+        )
         return f"deadline_rules[{d}].versions[{v}]"
     if isinstance(instance, Outcome):
         old = original(Outcome)
         key = old.key if isinstance(old, Outcome) else None
-        rules = next((o["rules"] for o in data["outcomes"] if o["key"] == key), [])
-        i = put(data["outcomes"], lambda o: o["key"] == key,
-                {**_record(instance, OUTCOME_FIELDS), "rules": rules})
+        rules: list[dict[str, Any]] = next(
+            (o["rules"] for o in data["outcomes"] if o["key"] == key), []
+        )
+        i = put(
+            data["outcomes"],
+            lambda o: o["key"] == key,
+            {**_record(instance, OUTCOME_FIELDS), "rules": rules},
+        )
         return f"outcomes[{i}]"
     if isinstance(instance, OutcomeRule):
         outcome = instance.outcome
         o = next(i for i, item in enumerate(data["outcomes"]) if item["key"] == outcome.key)
         old = original(OutcomeRule)
         ident = (old.name, old.version) if isinstance(old, OutcomeRule) else None
-        r = put(data["outcomes"][o]["rules"], lambda item: (item["name"], item["version"]) == ident,
-                outcome_rule_dict(instance))
+        r = put(
+            data["outcomes"][o]["rules"],
+            lambda item: (item["name"], item["version"]) == ident,
+            outcome_rule_dict(instance),
+        )
         return f"outcomes[{o}].rules[{r}]"
     if isinstance(instance, WarningRule):
         old = original(WarningRule)
         ident = (old.code, old.version) if isinstance(old, WarningRule) else None
-        i = put(data["warnings"], lambda w: (w["code"], w["version"]) == ident,
-                {**_record(instance, WARNING_FIELDS), **_record(instance, PROVENANCE)})
+        i = put(
+            data["warnings"],
+            lambda w: (w["code"], w["version"]) == ident,
+            {**_record(instance, WARNING_FIELDS), **_record(instance, PROVENANCE)},
+        )
         return f"warnings[{i}]"
     return None
 
@@ -390,12 +486,15 @@ def validate_record(instance: models.Model) -> None:
     general: list[str] = []
     model_fields = {f.name for f in instance._meta.get_fields()}
     for error_path, message in _errors(data):
-        if error_path.startswith(path + ".") or (path == "" and "[" not in error_path.split(".")[0]):
-            rest = error_path[len(path) + 1:] if path else error_path
+        if error_path.startswith(path + ".") or (
+            path == "" and "[" not in error_path.split(".")[0]
+        ):
+            rest = error_path[len(path) + 1 :] if path else error_path
             name = rest.split(".")[0].split("[")[0]
             if name in model_fields:
                 field_errors.setdefault(name, []).append(
-                    message if rest == name else f"{rest}: {message}")
+                    message if rest == name else f"{rest}: {message}"
+                )
                 continue
             general.append(f"{rest}: {message}")
         elif error_path == path:

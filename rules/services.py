@@ -7,6 +7,7 @@ web and worker process on its next evaluation, with no restart.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from typing import Any
@@ -90,10 +91,8 @@ def evaluate_request(payload: Any) -> dict[str, Any]:
     as_of = today()
     raw_as_of = payload.get("as_of")
     if isinstance(raw_as_of, str):
-        try:
+        with contextlib.suppress(ValueError):
             as_of = dt.date.fromisoformat(raw_as_of)
-        except ValueError:
-            pass
     departments = frozenset(compiled.departments_on(as_of))
     case = parse_case(payload, compiled.definition, departments, today())
     return evaluate(compiled, case)

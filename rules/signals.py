@@ -23,6 +23,9 @@ def _changed(sender: type, instance: Any, **kwargs: Any) -> None:
 
 def connect() -> None:
     for model in RECORD_MODELS:
-        post_save.connect(_changed, sender=model, dispatch_uid=f"rules-revision-save-{model.__name__}")
-        post_delete.connect(_changed, sender=model,
-                            dispatch_uid=f"rules-revision-delete-{model.__name__}")
+        post_save.connect(
+            _changed, sender=model, dispatch_uid=f"rules-revision-save-{model.__name__}"
+        )
+        post_delete.connect(
+            _changed, sender=model, dispatch_uid=f"rules-revision-delete-{model.__name__}"
+        )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
-
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -16,7 +15,9 @@ from project.celery import app as celery_app
 from rules.models import PackVersion
 from rules.packstore import load_pack
 
-SHIPPED_PACK = Path(__file__).resolve().parents[1] / "rules" / "packs" / "asylum-reexamination" / "pack.json"
+SHIPPED_PACK = (
+    Path(__file__).resolve().parents[1] / "rules" / "packs" / "asylum-reexamination" / "pack.json"
+)
 SCENARIOS = SHIPPED_PACK.parent / "scenarios"
 
 if TYPE_CHECKING:
@@ -74,7 +75,9 @@ def asylum_pack(db: None) -> PackVersion:
 
 @pytest.fixture
 def scenarios() -> list[dict[str, object]]:
-    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(SCENARIOS.glob("*.json"))]
+    return [
+        json.loads(path.read_text(encoding="utf-8")) for path in sorted(SCENARIOS.glob("*.json"))
+    ]
 
 
 @pytest.fixture(autouse=True)

@@ -122,8 +122,10 @@ class _Compiler:
             if set(raw) == {"ref"}:
                 if in_any:
                     raise ConditionError(
-                        path, "a comparison with another fact cannot be a branch of 'any': "
-                        "write one rule per branch instead")
+                        path,
+                        "a comparison with another fact cannot be a branch of 'any': "
+                        "write one rule per branch instead",
+                    )
                 ref = raw["ref"]
                 if not isinstance(ref, str) or ref.count(".") != 1:
                     raise ConditionError(path, "a reference is written alias.field")
@@ -227,7 +229,7 @@ class _Compiler:
             raise ConditionError(path, f"at most {MAX_PATTERNS} patterns")
         if not patterns:
             patterns = [{"fact": "case", "as": "case"}]
-        compiled = []
+        compiled: list[dict[str, Any]] = []
         for index, pattern in enumerate(patterns):
             pattern_path = f"{path}[{index}]"
             if not isinstance(pattern, dict):
@@ -249,10 +251,13 @@ class _Compiler:
             where_terms: list[Any] = []
             if "where" in pattern:
                 where_terms = _flatten(
-                    self.expression(f"{pattern_path}.where", kind, pattern["where"]))
+                    self.expression(f"{pattern_path}.where", kind, pattern["where"])
+                )
             if len(self.reference_terms) > MAX_REFERENCES_PER_PATTERN:
-                raise ConditionError(f"{pattern_path}.where", "at most "
-                                     f"{MAX_REFERENCES_PER_PATTERN} comparisons with other facts")
+                raise ConditionError(
+                    f"{pattern_path}.where",
+                    f"at most {MAX_REFERENCES_PER_PATTERN} comparisons with other facts",
+                )
             # durable_rules ignores a comparison with another fact that comes after a nested
             # all/any in the same pattern, and fails (error 311) when a compared field is
             # missing: put such comparisons first, each after a check that its fields exist.
@@ -319,7 +324,8 @@ def check_template(
             raise ConditionError(path, f"{{{alias}.{field}}}: no pattern is named {alias!r}")
         if field_type(aliases[alias], field, event_types) is None:
             raise ConditionError(
-                path, f"{{{alias}.{field}}}: {aliases[alias]} facts have no {field!r}")
+                path, f"{{{alias}.{field}}}: {aliases[alias]} facts have no {field!r}"
+            )
 
 
 def render_template(

@@ -275,7 +275,7 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
     suspension: dict[str, Any] | None = None
     if version.suspended_by and due is not None:
         start = ev.first_on_or_after(version.suspended_by, trigger_date)
-        window_due = due
+        window_due: dt.date | None = due
         if version.suspension_window_deadline:
             window = ev.deadlines.get(version.suspension_window_deadline)
             window_due = dt.date.fromisoformat(window["due"]) if window and window["due"] else None
@@ -300,7 +300,10 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
                     final_period = Period(adjusted, unadjusted, reason is not None, reason, ())
                 else:
                     final_period = count_period(
-                        resumed.date, version.offset, version.unit, calendar,
+                        resumed.date,
+                        version.offset,
+                        version.unit,
+                        calendar,
                         version.non_working_day_policy,
                     )
                 due = final_period.due
@@ -347,7 +350,6 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
 
 
 def _milestone_date(ev: _Evaluation, milestone: Milestone) -> dict[str, Any] | None:
-    pack = ev.compiled.definition
     if milestone.from_deadline:
         deadline = ev.deadlines.get(milestone.from_deadline)
         if deadline is not None:
@@ -369,7 +371,9 @@ def _milestone_date(ev: _Evaluation, milestone: Milestone) -> dict[str, Any] | N
 def evaluate(compiled: CompiledPack, case: CaseFacts) -> dict[str, Any]:
     """Evaluate a case (already validated against this pack) and return the result as JSON data."""
     pack = compiled.definition
-    as_of = case.as_of or dt.date.today()
+    if case.as_of is None:
+        raise ValueError("a case is evaluated as of a given day: set as_of")
+    as_of = case.as_of
     departments = compiled.departments_on(as_of)
     authority = None
     if pack.authority_table:
@@ -461,9 +465,9 @@ def _settle(ev: _Evaluation) -> None:
             found = _milestone_date(ev, milestone)
             ev.milestone_dates[key] = found
             if found is not None:
-                ev.absorb(ev.session.assert_facts(
-                    [{"t": "milestone", "key": key, "date": found["date"]}]
-                ))
+                ev.absorb(
+                    ev.session.assert_facts([{"t": "milestone", "key": key, "date": found["date"]}])
+                )
     for key in milestone_of - set(ev.milestone_dates):
         ev.milestone_dates[key] = None
 

@@ -11,8 +11,18 @@ if TYPE_CHECKING:
     from .pack import DeadlineRuleVersion, PackDefinition
 
 MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 UNIT_WORDS = {
@@ -71,7 +81,9 @@ def describe_period(
         if version.resumption == "remaining":
             text += f", which run again from {label} on {format_date(resumed['date'])}"
         else:
-            text += f"; the full time limit runs again from {label} on {format_date(resumed['date'])}"
+            text += (
+                f"; the full time limit runs again from {label} on {format_date(resumed['date'])}"
+            )
     if final is None:
         return text + "."
     if final.due != final.unadjusted_due:

@@ -19,7 +19,12 @@ MIN_YEAR = 1950
 MAX_YEAR = 2200
 
 TOP_LEVEL_FIELDS = (
-    "procedure", "department", "previous_reexaminations", "as_of", "events", "new_elements",
+    "procedure",
+    "department",
+    "previous_reexaminations",
+    "as_of",
+    "events",
+    "new_elements",
 )
 
 
@@ -126,7 +131,7 @@ def parse_case(
     if raw_department is None:
         error("department", "required")
     elif not isinstance(raw_department, str):
-        error("department", "expected a department code as a string, e.g. \"54\" or \"2A\"")
+        error("department", 'expected a department code as a string, e.g. "54" or "2A"')
     else:
         department = normalise_department(raw_department)
         if department not in departments:
@@ -180,11 +185,15 @@ def parse_case(
         if definition is not None:
             if definition.outcomes:
                 if outcome is None:
-                    error(f"{path}.outcome",
-                          f"required for {definition.code}: one of {', '.join(definition.outcomes)}")
+                    error(
+                        f"{path}.outcome",
+                        f"required for {definition.code}: one of {', '.join(definition.outcomes)}",
+                    )
                 elif outcome not in definition.outcomes:
-                    error(f"{path}.outcome",
-                          f"unknown outcome {outcome!r}: one of {', '.join(definition.outcomes)}")
+                    error(
+                        f"{path}.outcome",
+                        f"unknown outcome {outcome!r}: one of {', '.join(definition.outcomes)}",
+                    )
             elif outcome is not None:
                 error(f"{path}.outcome", f"{definition.code} takes no outcome")
         if definition is not None and date is not None:

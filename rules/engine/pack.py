@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from . import conditions
@@ -264,7 +264,7 @@ class _Reader:
             return default
         if not low <= raw <= high:
             self.error(path, f"expected a number from {low} to {high}")
-        return raw
+        return int(raw)
 
     def boolean(self, path: str, raw: Any, default: bool) -> bool:
         if raw is None:
@@ -298,18 +298,22 @@ class _Reader:
         return raw
 
     def provenance(self, path: str, raw: dict[str, Any]) -> dict[str, Any]:
-        values = {
-            "version": self.integer(f"{path}.version", raw.get("version"), low=1, high=9999,
-                                    default=1),
+        values: dict[str, Any] = {
+            "version": self.integer(
+                f"{path}.version", raw.get("version"), low=1, high=9999, default=1
+            ),
             "effective_from": self.date(f"{path}.effective_from", raw.get("effective_from")),
             "effective_to": self.date(f"{path}.effective_to", raw.get("effective_to")),
-            "legal_basis": self.text(f"{path}.legal_basis", raw.get("legal_basis"), required=True,
-                                     max_length=300),
-            "source_title": self.text(f"{path}.source_title", raw.get("source_title"),
-                                      required=True, max_length=300),
+            "legal_basis": self.text(
+                f"{path}.legal_basis", raw.get("legal_basis"), required=True, max_length=300
+            ),
+            "source_title": self.text(
+                f"{path}.source_title", raw.get("source_title"), required=True, max_length=300
+            ),
             "source_url": self.text(f"{path}.source_url", raw.get("source_url"), max_length=500),
-            "confidence": self.choice(f"{path}.confidence", raw.get("confidence"), CONFIDENCES,
-                                      "unsure"),
+            "confidence": self.choice(
+                f"{path}.confidence", raw.get("confidence"), CONFIDENCES, "unsure"
+            ),
             "notes": self.text(f"{path}.notes", raw.get("notes"), max_length=5000),
         }
         if "confidence" not in raw:
@@ -378,9 +382,7 @@ def parse_pack(raw: Any) -> PackDefinition:
                         label=r.text(f"{rpath}.label", row.get("label"), max_length=300),
                     )
                 )
-            versions.append(
-                LookupTableVersion(**r.provenance(vpath, version), rows=tuple(rows))
-            )
+            versions.append(LookupTableVersion(**r.provenance(vpath, version), rows=tuple(rows)))
         lookup_tables.append(
             LookupTable(
                 key=r.key(f"{path}.key", item.get("key")),
@@ -401,8 +403,12 @@ def parse_pack(raw: Any) -> PackDefinition:
                 label=r.text(f"{path}.label", item.get("label"), required=True, max_length=200),
                 from_deadline=r.text(f"{path}.from_deadline", item.get("from_deadline")),
                 fallback_event=r.text(f"{path}.fallback_event", item.get("fallback_event")),
-                fallback_choice=r.choice(f"{path}.fallback_choice", item.get("fallback_choice"),
-                                         TRIGGER_CHOICES, "latest"),
+                fallback_choice=r.choice(
+                    f"{path}.fallback_choice",
+                    item.get("fallback_choice"),
+                    TRIGGER_CHOICES,
+                    "latest",
+                ),
             )
         )
 
@@ -410,9 +416,9 @@ def parse_pack(raw: Any) -> PackDefinition:
     for i, item in enumerate(r.items("deadline_rules", top.get("deadline_rules"))):
         path = f"deadline_rules[{i}]"
         item = r.obj(path, item, DeadlineRule, _names(DeadlineRule))
-        versions = []
+        rule_versions: list[DeadlineRuleVersion] = []
         for j, version in enumerate(r.items(f"{path}.versions", item.get("versions"))):
-            versions.append(_parse_deadline_version(r, f"{path}.versions[{j}]", version))
+            rule_versions.append(_parse_deadline_version(r, f"{path}.versions[{j}]", version))
         alerts = [
             _parse_alert(r, f"{path}.alerts[{j}]", alert)
             for j, alert in enumerate(r.items(f"{path}.alerts", item.get("alerts")))
@@ -422,7 +428,7 @@ def parse_pack(raw: Any) -> PackDefinition:
                 key=r.key(f"{path}.key", item.get("key")),
                 label=r.text(f"{path}.label", item.get("label"), required=True, max_length=200),
                 description=r.text(f"{path}.description", item.get("description")),
-                versions=tuple(versions),
+                versions=tuple(rule_versions),
                 alerts=tuple(alerts),
             )
         )
@@ -439,8 +445,9 @@ def parse_pack(raw: Any) -> PackDefinition:
                 OutcomeRule(
                     **r.provenance(rpath, rule),
                     name=r.key(f"{rpath}.name", rule.get("name")),
-                    priority=r.integer(f"{rpath}.priority", rule.get("priority"), low=0,
-                                       high=1000, default=0),
+                    priority=r.integer(
+                        f"{rpath}.priority", rule.get("priority"), low=0, high=1000, default=0
+                    ),
                     when=_json_list(r, f"{rpath}.when", rule.get("when")),
                     result=rule.get("result"),
                     since=r.text(f"{rpath}.since", rule.get("since"), max_length=100),
@@ -464,8 +471,9 @@ def parse_pack(raw: Any) -> PackDefinition:
             WarningRule(
                 **r.provenance(path, item),
                 code=r.key(f"{path}.code", item.get("code")),
-                message=r.text(f"{path}.message", item.get("message"), required=True,
-                               max_length=1000),
+                message=r.text(
+                    f"{path}.message", item.get("message"), required=True, max_length=1000
+                ),
                 when=_json_list(r, f"{path}.when", item.get("when")),
             )
         )
@@ -485,16 +493,17 @@ def parse_pack(raw: Any) -> PackDefinition:
         or dt.date(1970, 1, 1),
         reviewed_until=r.date("reviewed_until", top.get("reviewed_until")),
         description=r.text("description", top.get("description"), max_length=5000),
-        source_title=r.text("source_title", top.get("source_title"), required=True,
-                            max_length=300),
+        source_title=r.text("source_title", top.get("source_title"), required=True, max_length=300),
         source_url=r.text("source_url", top.get("source_url"), max_length=500),
-        holiday_country=r.text("holiday_country", top.get("holiday_country", "FR"),
-                               required=True, max_length=10),
+        holiday_country=r.text(
+            "holiday_country", top.get("holiday_country", "FR"), required=True, max_length=10
+        ),
         weekend_days=tuple(d for d in weekend if isinstance(d, int)),
         department_table=r.text("department_table", top.get("department_table"), required=True),
         authority_table=r.text("authority_table", top.get("authority_table")),
-        authority_outcome=r.key("authority_outcome",
-                                top.get("authority_outcome", "competent_authority")),
+        authority_outcome=r.key(
+            "authority_outcome", top.get("authority_outcome", "competent_authority")
+        ),
         notes=tuple(str(n) for n in notes),
         event_types=tuple(event_types),
         lookup_tables=tuple(lookup_tables),
@@ -538,11 +547,15 @@ def _parse_alert(r: _Reader, path: str, raw: Any) -> AlertRule:
     if len(set(map(str, lead_days))) != len(lead_days):
         r.error(f"{path}.lead_days", "list each lead time once")
     overdue = r.boolean(f"{path}.overdue", raw.get("overdue"), False)
-    after = r.integer(f"{path}.after_working_days", raw.get("after_working_days"), low=0,
-                      high=30, default=0)
+    after = r.integer(
+        f"{path}.after_working_days", raw.get("after_working_days"), low=0, high=30, default=0
+    )
     if audience == "supervisor" and (lead_days or not overdue or after < 1):
-        r.error(f"{path}.audience", "a supervisor is alerted only about an overdue deadline "
-                "not acknowledged: set overdue, after_working_days >= 1 and no lead_days")
+        r.error(
+            f"{path}.audience",
+            "a supervisor is alerted only about an overdue deadline "
+            "not acknowledged: set overdue, after_working_days >= 1 and no lead_days",
+        )
     if not lead_days and not overdue:
         r.error(f"{path}.lead_days", "give lead times, or overdue, or both")
     return AlertRule(
@@ -561,25 +574,33 @@ def _parse_deadline_version(r: _Reader, path: str, raw: Any) -> DeadlineRuleVers
         trigger_event=r.text(f"{path}.trigger_event", raw.get("trigger_event")),
         trigger_milestone=r.text(f"{path}.trigger_milestone", raw.get("trigger_milestone")),
         trigger_outcome=r.text(f"{path}.trigger_outcome", raw.get("trigger_outcome")),
-        trigger_choice=r.choice(f"{path}.trigger_choice", raw.get("trigger_choice"),
-                                TRIGGER_CHOICES, "first"),
-        trigger_occurrence=r.choice(f"{path}.trigger_occurrence", raw.get("trigger_occurrence"),
-                                    TRIGGER_OCCURRENCES, "any"),
+        trigger_choice=r.choice(
+            f"{path}.trigger_choice", raw.get("trigger_choice"), TRIGGER_CHOICES, "first"
+        ),
+        trigger_occurrence=r.choice(
+            f"{path}.trigger_occurrence", raw.get("trigger_occurrence"), TRIGGER_OCCURRENCES, "any"
+        ),
         offset=r.integer(f"{path}.offset", raw.get("offset"), low=0, high=MAX_OFFSET, default=0),
         unit=r.choice(f"{path}.unit", raw.get("unit"), UNITS, "calendar_days"),
         calendar=r.choice(f"{path}.calendar", raw.get("calendar"), CALENDARS, "national"),
-        non_working_day_policy=r.choice(f"{path}.non_working_day_policy",
-                                        raw.get("non_working_day_policy"),
-                                        NON_WORKING_DAY_POLICIES, "flag"),
+        non_working_day_policy=r.choice(
+            f"{path}.non_working_day_policy",
+            raw.get("non_working_day_policy"),
+            NON_WORKING_DAY_POLICIES,
+            "flag",
+        ),
         completed_by=r.text(f"{path}.completed_by", raw.get("completed_by")),
-        completion_on_or_after_trigger=r.boolean(f"{path}.completion_on_or_after_trigger",
-                                                 raw.get("completion_on_or_after_trigger"), False),
+        completion_on_or_after_trigger=r.boolean(
+            f"{path}.completion_on_or_after_trigger",
+            raw.get("completion_on_or_after_trigger"),
+            False,
+        ),
         suspended_by=r.text(f"{path}.suspended_by", raw.get("suspended_by")),
-        suspension_window_deadline=r.text(f"{path}.suspension_window_deadline",
-                                          raw.get("suspension_window_deadline")),
+        suspension_window_deadline=r.text(
+            f"{path}.suspension_window_deadline", raw.get("suspension_window_deadline")
+        ),
         resumed_by=r.text(f"{path}.resumed_by", raw.get("resumed_by")),
-        resumption=r.choice(f"{path}.resumption", raw.get("resumption"), RESUMPTIONS,
-                            "remaining"),
+        resumption=r.choice(f"{path}.resumption", raw.get("resumption"), RESUMPTIONS, "remaining"),
     )
 
 
@@ -629,8 +650,12 @@ def validate_pack(pack: PackDefinition) -> list[tuple[str, str]]:
             seen_rows: set[str] = set()
             for k, row in enumerate(version.rows):
                 if row.key in seen_rows:
-                    add((f"lookup_tables[{i}].versions[{j}].rows[{k}].key",
-                         f"key {row.key!r} appears twice"))
+                    add(
+                        (
+                            f"lookup_tables[{i}].versions[{j}].rows[{k}].key",
+                            f"key {row.key!r} appears twice",
+                        )
+                    )
                 seen_rows.add(row.key)
                 if table.key == pack.department_table and row.value:
                     try:
@@ -641,11 +666,19 @@ def validate_pack(pack: PackDefinition) -> list[tuple[str, str]]:
                 departments = _all_keys(pack, pack.department_table)
                 for k, row in enumerate(version.rows):
                     if row.key not in departments:
-                        add((f"lookup_tables[{i}].versions[{j}].rows[{k}].key",
-                             f"{row.key!r} is not in table {pack.department_table!r}"))
+                        add(
+                            (
+                                f"lookup_tables[{i}].versions[{j}].rows[{k}].key",
+                                f"{row.key!r} is not in table {pack.department_table!r}",
+                            )
+                        )
                     if row.value not in departments:
-                        add((f"lookup_tables[{i}].versions[{j}].rows[{k}].value",
-                             f"{row.value!r} is not in table {pack.department_table!r}"))
+                        add(
+                            (
+                                f"lookup_tables[{i}].versions[{j}].rows[{k}].value",
+                                f"{row.value!r} is not in table {pack.department_table!r}",
+                            )
+                        )
 
     for i, event_type in enumerate(pack.event_types):
         for j, other in enumerate(event_type.not_before):
@@ -690,8 +723,12 @@ def validate_pack(pack: PackDefinition) -> list[tuple[str, str]]:
                 if not v.trigger_event:
                     add((f"{vpath}.trigger_outcome", "an outcome filter needs a trigger event"))
                 elif v.trigger_outcome not in outcomes_of.get(v.trigger_event, ()):
-                    add((f"{vpath}.trigger_outcome",
-                         f"{v.trigger_event!r} has no outcome {v.trigger_outcome!r}"))
+                    add(
+                        (
+                            f"{vpath}.trigger_outcome",
+                            f"{v.trigger_event!r} has no outcome {v.trigger_outcome!r}",
+                        )
+                    )
             if v.trigger_milestone and v.trigger_occurrence != "any":
                 add((f"{vpath}.trigger_occurrence", "a milestone happens once: use 'any'"))
             if v.unit == "working_days" and v.offset == 0:
@@ -724,26 +761,31 @@ def validate_pack(pack: PackDefinition) -> list[tuple[str, str]]:
         path = f"outcomes[{i}]"
         if not outcome.rules:
             add((f"{path}.rules", "an outcome needs at least one rule"))
-        for j, rule in enumerate(outcome.rules):
+        for j, outcome_rule in enumerate(outcome.rules):
             rpath = f"{path}.rules[{j}]"
-            aliases = _check_condition(errors, f"{rpath}.when", rule.when, event_codes, pack)
+            aliases = _check_condition(
+                errors, f"{rpath}.when", outcome_rule.when, event_codes, pack
+            )
             if outcome.shape == "status":
-                if not isinstance(rule.result, str) or not _KEY.match(rule.result):
+                if not isinstance(outcome_rule.result, str) or not _KEY.match(outcome_rule.result):
                     add((f"{rpath}.result", "a status is a short lower-case code"))
-            elif rule.result is None:
+            elif outcome_rule.result is None:
                 add((f"{rpath}.result", "required"))
             if aliases is not None:
-                if rule.reason:
+                if outcome_rule.reason:
                     try:
-                        conditions.check_template(f"{rpath}.reason", rule.reason, aliases, ("pack",),
-                                                 event_codes)
+                        conditions.check_template(
+                            f"{rpath}.reason", outcome_rule.reason, aliases, ("pack",), event_codes
+                        )
                     except conditions.ConditionError as error:
                         add((error.path, error.message))
-                if rule.since:
-                    alias, _, attr = rule.since.partition(".")
-                    if aliases.get(alias) is None or conditions.field_type(
-                        aliases[alias], attr, event_codes
-                    ) != conditions.DATE:
+                if outcome_rule.since:
+                    alias, _, attr = outcome_rule.since.partition(".")
+                    if (
+                        aliases.get(alias) is None
+                        or conditions.field_type(aliases[alias], attr, event_codes)
+                        != conditions.DATE
+                    ):
                         add((f"{rpath}.since", "expected alias.field naming a date of the match"))
 
     for i, warning in enumerate(pack.warnings):
@@ -751,8 +793,9 @@ def validate_pack(pack: PackDefinition) -> list[tuple[str, str]]:
         aliases = _check_condition(errors, f"{path}.when", warning.when, event_codes, pack)
         if aliases is not None:
             try:
-                conditions.check_template(f"{path}.message", warning.message, aliases, ("pack",),
-                                         event_codes)
+                conditions.check_template(
+                    f"{path}.message", warning.message, aliases, ("pack",), event_codes
+                )
             except conditions.ConditionError as error:
                 add((error.path, error.message))
 
@@ -766,7 +809,10 @@ def _all_keys(pack: PackDefinition, table_key: str) -> set[str]:
 
 
 def _check_condition(
-    errors: list[tuple[str, str]], path: str, when: Any, event_codes: tuple[str, ...],
+    errors: list[tuple[str, str]],
+    path: str,
+    when: Any,
+    event_codes: tuple[str, ...],
     pack: PackDefinition,
 ) -> dict[str, str] | None:
     try:
@@ -799,11 +845,13 @@ def _check_versions(
             lo = max(va.effective_from or dt.date.min, vb.effective_from or dt.date.min)
             hi = min(va.effective_to or dt.date.max, vb.effective_to or dt.date.max)
             if lo <= hi:
-                errors.append((
-                    f"{path}.versions[{b}].effective_from",
-                    f"in force on {lo.isoformat()} together with version {va.version}: "
-                    "end one before the other starts",
-                ))
+                errors.append(
+                    (
+                        f"{path}.versions[{b}].effective_from",
+                        f"in force on {lo.isoformat()} together with version {va.version}: "
+                        "end one before the other starts",
+                    )
+                )
 
 
 def _find_cycle(graph: Mapping[str, set[str]]) -> list[str] | None:
@@ -815,7 +863,7 @@ def _find_cycle(graph: Mapping[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return [*stack[stack.index(nxt) :], nxt]
             if nxt in graph and not state.get(nxt):
                 found = visit(nxt)
                 if found:
@@ -849,12 +897,16 @@ def _check_engine_limits(errors: list[tuple[str, str]], pack: PackDefinition) ->
             per_anchor[str(kind)] = per_anchor.get(str(kind), 0) + weight
     events_total = sum(n for k, n in per_anchor.items() if k.startswith("event"))
     for anchor, count in sorted(per_anchor.items()):
-        if count > MAX_RULES_PER_FACT or (anchor == "event" and events_total > 4 * MAX_RULES_PER_FACT):
-            errors.append((
-                "deadline_rules" if anchor.startswith(("event:", "milestone")) else "outcomes",
-                f"{count} rules test the same kind of fact ({anchor}); the engine allows "
-                f"{MAX_RULES_PER_FACT}",
-            ))
+        if count > MAX_RULES_PER_FACT or (
+            anchor == "event" and events_total > 4 * MAX_RULES_PER_FACT
+        ):
+            errors.append(
+                (
+                    "deadline_rules" if anchor.startswith(("event:", "milestone")) else "outcomes",
+                    f"{count} rules test the same kind of fact ({anchor}); the engine allows "
+                    f"{MAX_RULES_PER_FACT}",
+                )
+            )
 
 
 def _branch_weight(where: Any) -> int:
@@ -898,8 +950,9 @@ def _dump(obj: Any, names: Iterable[str]) -> dict[str, Any]:
 
 def dump_pack(pack: PackDefinition) -> dict[str, Any]:
     """The pack file format: parse_pack(dump_pack(p)) == p."""
-    deadline_fields = [f.name for f in fields(DeadlineRuleVersion) if f.name not in
-                       _PROVENANCE_FIELDS]
+    deadline_fields = [
+        f.name for f in fields(DeadlineRuleVersion) if f.name not in _PROVENANCE_FIELDS
+    ]
     return {
         "format": FORMAT,
         "key": pack.key,
@@ -917,8 +970,13 @@ def dump_pack(pack: PackDefinition) -> dict[str, Any]:
         "authority_outcome": pack.authority_outcome,
         "notes": list(pack.notes),
         "event_types": [
-            {"code": e.code, "label": e.label, "outcomes": list(e.outcomes),
-             "description": e.description, "not_before": list(e.not_before)}
+            {
+                "code": e.code,
+                "label": e.label,
+                "outcomes": list(e.outcomes),
+                "description": e.description,
+                "not_before": list(e.not_before),
+            }
             for e in pack.event_types
         ],
         "lookup_tables": [
@@ -956,9 +1014,13 @@ def dump_pack(pack: PackDefinition) -> dict[str, Any]:
                     {**_dump_provenance(v), **_dump(v, deadline_fields)} for v in d.versions
                 ],
                 "alerts": [
-                    {"audience": a.audience, "channels": list(a.channels),
-                     "lead_days": list(a.lead_days), "overdue": a.overdue,
-                     "after_working_days": a.after_working_days}
+                    {
+                        "audience": a.audience,
+                        "channels": list(a.channels),
+                        "lead_days": list(a.lead_days),
+                        "overdue": a.overdue,
+                        "after_working_days": a.after_working_days,
+                    }
                     for a in d.alerts
                 ],
             }

@@ -36,50 +36,130 @@ def pack_dict(**overrides: Any) -> dict[str, Any]:
             {"code": "reminder", "label": "Reminder"},
         ],
         "lookup_tables": [
-            {"key": "regions", "label": "Regions", "versions": [{**PROVENANCE, "rows": [
-                {"key": "75", "value": ""}, {"key": "57", "value": "57"},
-                {"key": "971", "value": "971"}]}]},
-            {"key": "courts", "label": "Courts", "versions": [{**PROVENANCE, "rows": [
-                {"key": "75", "value": "57", "label": "Court of Metz"},
-                {"key": "57", "value": "57", "label": "Court of Metz"}]}]},
+            {
+                "key": "regions",
+                "label": "Regions",
+                "versions": [
+                    {
+                        **PROVENANCE,
+                        "rows": [
+                            {"key": "75", "value": ""},
+                            {"key": "57", "value": "57"},
+                            {"key": "971", "value": "971"},
+                        ],
+                    }
+                ],
+            },
+            {
+                "key": "courts",
+                "label": "Courts",
+                "versions": [
+                    {
+                        **PROVENANCE,
+                        "rows": [
+                            {"key": "75", "value": "57", "label": "Court of Metz"},
+                            {"key": "57", "value": "57", "label": "Court of Metz"},
+                        ],
+                    }
+                ],
+            },
         ],
         "milestones": [],
         "deadline_rules": [
-            {"key": "appeal", "label": "Appeal", "versions": [{
-                **PROVENANCE, "trigger_event": "decision", "trigger_outcome": "refused",
-                "offset": 2, "unit": "months", "non_working_day_policy": "next_working_day",
-                "completed_by": "appeal", "suspended_by": "stay", "resumed_by": "stay_lifted",
-                "resumption": "restart",
-            }]},
-            {"key": "reply", "label": "Reply", "versions": [{
-                **PROVENANCE, "trigger_event": "reminder", "trigger_choice": "latest",
-                "trigger_occurrence": "subsequent", "offset": 2, "unit": "working_days",
-                "calendar": "applicant", "non_working_day_policy": "previous_working_day",
-            }]},
+            {
+                "key": "appeal",
+                "label": "Appeal",
+                "versions": [
+                    {
+                        **PROVENANCE,
+                        "trigger_event": "decision",
+                        "trigger_outcome": "refused",
+                        "offset": 2,
+                        "unit": "months",
+                        "non_working_day_policy": "next_working_day",
+                        "completed_by": "appeal",
+                        "suspended_by": "stay",
+                        "resumed_by": "stay_lifted",
+                        "resumption": "restart",
+                    }
+                ],
+            },
+            {
+                "key": "reply",
+                "label": "Reply",
+                "versions": [
+                    {
+                        **PROVENANCE,
+                        "trigger_event": "reminder",
+                        "trigger_choice": "latest",
+                        "trigger_occurrence": "subsequent",
+                        "offset": 2,
+                        "unit": "working_days",
+                        "calendar": "applicant",
+                        "non_working_day_policy": "previous_working_day",
+                    }
+                ],
+            },
         ],
         "outcomes": [
-            {"key": "chances", "label": "Chances", "shape": "status", "rules": [
-                {**PROVENANCE, "name": "default", "priority": 1, "when": [], "result": "unknown"},
-                {**PROVENANCE, "name": "granted", "priority": 5, "result": "won",
-                 "since": "d.date", "reason": "Granted on {d.date}.",
-                 "when": [{"fact": "event", "as": "d",
-                           "where": {"type": "decision", "outcome": "granted"}}]},
-            ]},
+            {
+                "key": "chances",
+                "label": "Chances",
+                "shape": "status",
+                "rules": [
+                    {
+                        **PROVENANCE,
+                        "name": "default",
+                        "priority": 1,
+                        "when": [],
+                        "result": "unknown",
+                    },
+                    {
+                        **PROVENANCE,
+                        "name": "granted",
+                        "priority": 5,
+                        "result": "won",
+                        "since": "d.date",
+                        "reason": "Granted on {d.date}.",
+                        "when": [
+                            {
+                                "fact": "event",
+                                "as": "d",
+                                "where": {"type": "decision", "outcome": "granted"},
+                            }
+                        ],
+                    },
+                ],
+            },
         ],
         "warnings": [
-            {**PROVENANCE, "code": "many_reminders", "message": "{case.department}: reminders",
-             "when": [{"fact": "case", "where": {"count.reminder": {"gte": 3}}}]},
+            {
+                **PROVENANCE,
+                "code": "many_reminders",
+                "message": "{case.department}: reminders",
+                "when": [{"fact": "case", "where": {"count.reminder": {"gte": 3}}}],
+            },
         ],
     }
     data.update(overrides)
     return data
 
 
-def run(events: list[Event], *, data: dict[str, Any] | None = None, department: str = "75",
-        as_of: str = "2026-01-01", elements: tuple[NewElement, ...] = ()) -> dict[str, Any]:
+def run(
+    events: list[Event],
+    *,
+    data: dict[str, Any] | None = None,
+    department: str = "75",
+    as_of: str = "2026-01-01",
+    elements: tuple[NewElement, ...] = (),
+) -> dict[str, Any]:
     compiled = compile_pack(parse_pack(data or pack_dict()))
-    case = CaseFacts(department=department, events=tuple(events), new_elements=elements,
-                     as_of=dt.date.fromisoformat(as_of))
+    case = CaseFacts(
+        department=department,
+        events=tuple(events),
+        new_elements=elements,
+        as_of=dt.date.fromisoformat(as_of),
+    )
     return evaluate(compiled, case)
 
 
@@ -96,7 +176,10 @@ def test_a_second_procedure_needs_no_python_only_a_pack() -> None:
     appeal = deadlines(result)["appeal"]
     # 14 December 2025 + 2 months = Saturday 14 February 2026: extended to Monday 16 February.
     assert (appeal["due"], appeal["status"], appeal["non_working_day"]) == (
-        "2026-02-16", "open", False)
+        "2026-02-16",
+        "open",
+        False,
+    )
     assert "moves to Monday 16 February 2026" in appeal["explanation"]
     assert result["court"] == {"department": "57", "name": "Court of Metz"}
     assert result["rule_pack"]["key"] == "demo-appeal"
@@ -107,11 +190,14 @@ def test_an_outcome_filter_ignores_events_with_another_outcome() -> None:
 
 
 def test_restart_resumption_runs_the_whole_period_again_from_the_resumption() -> None:
-    result = run([
-        Event("decision", d("2025-11-03"), "refused"),
-        Event("stay", d("2025-11-20")),
-        Event("stay_lifted", d("2026-03-10")),
-    ], as_of="2026-03-11")
+    result = run(
+        [
+            Event("decision", d("2025-11-03"), "refused"),
+            Event("stay", d("2025-11-20")),
+            Event("stay_lifted", d("2026-03-10")),
+        ],
+        as_of="2026-03-11",
+    )
     appeal = deadlines(result)["appeal"]
     assert appeal["due"] == "2026-05-11"  # 10 March + 2 months = Sunday 10 May -> Monday 11
     assert appeal["suspension"]["resumed_by"] == {"type": "stay_lifted", "date": "2026-03-10"}
@@ -125,8 +211,10 @@ def test_a_suspended_deadline_has_no_due_date_until_it_resumes() -> None:
 
 
 def test_a_suspension_after_the_due_date_does_not_count() -> None:
-    result = run([Event("decision", d("2025-11-03"), "refused"), Event("stay", d("2026-02-01"))],
-                 as_of="2026-02-02")
+    result = run(
+        [Event("decision", d("2025-11-03"), "refused"), Event("stay", d("2026-02-01"))],
+        as_of="2026-02-02",
+    )
     assert deadlines(result)["appeal"]["status"] == "missed"
 
 
@@ -135,13 +223,18 @@ def test_occurrence_and_latest_choice_and_previous_working_day_on_the_applicants
     assert "reply" not in deadlines(only_one)
     # Latest reminder Wednesday 1 April 2026; in Moselle, Good Friday (3 April) is a holiday:
     # Thursday 2, then Monday 6 is Easter Monday, so the second working day is Tuesday 7.
-    result = run([Event("reminder", d("2026-03-02")), Event("reminder", d("2026-04-01"))],
-                 department="57")
+    result = run(
+        [Event("reminder", d("2026-03-02")), Event("reminder", d("2026-04-01"))], department="57"
+    )
     reply = deadlines(result)["reply"]
     assert reply["due"] == "2026-04-07"
     assert "Good Friday" in reply["explanation"]
-    national = deadlines(run([Event("reminder", d("2026-03-02")),
-                              Event("reminder", d("2026-04-01"))], department="75"))["reply"]
+    national = deadlines(
+        run(
+            [Event("reminder", d("2026-03-02")), Event("reminder", d("2026-04-01"))],
+            department="75",
+        )
+    )["reply"]
     assert national["due"] == "2026-04-03"
 
 
@@ -149,8 +242,10 @@ def test_the_highest_priority_outcome_wins_and_names_its_basis_and_since() -> No
     assert run([])["chances"]["status"] == "unknown"
     won = run([Event("decision", d("2026-02-03"), "granted")])["chances"]
     assert won == {
-        "status": "won", "reasons": ["Granted on 3 February 2026."],
-        "legal_basis": "Test code art. 1", "since": "2026-02-03",
+        "status": "won",
+        "reasons": ["Granted on 3 February 2026."],
+        "legal_basis": "Test code art. 1",
+        "since": "2026-02-03",
         "rule": {"key": "granted", "version": 1, "confidence": "certain"},
     }
 
@@ -177,31 +272,70 @@ def test_an_unknown_subdivision_in_the_department_table_is_refused() -> None:
 @pytest.mark.parametrize(
     ("change", "path", "fragment"),
     [
-        (lambda p: p["deadline_rules"][0]["versions"][0].update(trigger_event="decisoin"),
-         "deadline_rules[0].versions[0].trigger_event", "no event type 'decisoin'"),
-        (lambda p: p["deadline_rules"][0]["versions"][0].update(offset=-1),
-         "deadline_rules[0].versions[0].offset", "from 0"),
-        (lambda p: p["deadline_rules"][0]["versions"][0].update(unit="fortnights"),
-         "deadline_rules[0].versions[0].unit", "expected one of"),
-        (lambda p: p["deadline_rules"][0]["versions"][0].update(confidence="maybe"),
-         "deadline_rules[0].versions[0].confidence", "expected one of"),
-        (lambda p: p["deadline_rules"][0]["versions"][0].pop("legal_basis"),
-         "deadline_rules[0].versions[0].legal_basis", "required"),
-        (lambda p: p["deadline_rules"][0]["versions"][0].update(trigger_outcome="maybe"),
-         "deadline_rules[0].versions[0].trigger_outcome", "no outcome 'maybe'"),
-        (lambda p: p["deadline_rules"][0]["versions"][0].update(effective_from="2026-02-30"),
-         "deadline_rules[0].versions[0].effective_from", "date"),
-        (lambda p: p["deadline_rules"][0]["versions"].append(
-            dict(p["deadline_rules"][0]["versions"][0], version=2)),
-         "deadline_rules[0].versions[1].effective_from", "together with version 1"),
-        (lambda p: p["deadline_rules"][0]["versions"][0].update(suspension_window_deadline="appeal"),
-         "deadline_rules[0].versions[0].suspension_window_deadline", "cannot be the rule itself"),
-        (lambda p: p["outcomes"][0]["rules"][1].update(reason="On {x.date}."),
-         "outcomes[0].rules[1].reason", "no pattern is named 'x'"),
-        (lambda p: p["outcomes"][0]["rules"][1].update(since="d.outcome"),
-         "outcomes[0].rules[1].since", "date"),
-        (lambda p: p["event_types"].append({"code": "appeal", "label": "again"}),
-         "event_types[5]", "defined twice"),
+        (
+            lambda p: p["deadline_rules"][0]["versions"][0].update(trigger_event="decisoin"),
+            "deadline_rules[0].versions[0].trigger_event",
+            "no event type 'decisoin'",
+        ),
+        (
+            lambda p: p["deadline_rules"][0]["versions"][0].update(offset=-1),
+            "deadline_rules[0].versions[0].offset",
+            "from 0",
+        ),
+        (
+            lambda p: p["deadline_rules"][0]["versions"][0].update(unit="fortnights"),
+            "deadline_rules[0].versions[0].unit",
+            "expected one of",
+        ),
+        (
+            lambda p: p["deadline_rules"][0]["versions"][0].update(confidence="maybe"),
+            "deadline_rules[0].versions[0].confidence",
+            "expected one of",
+        ),
+        (
+            lambda p: p["deadline_rules"][0]["versions"][0].pop("legal_basis"),
+            "deadline_rules[0].versions[0].legal_basis",
+            "required",
+        ),
+        (
+            lambda p: p["deadline_rules"][0]["versions"][0].update(trigger_outcome="maybe"),
+            "deadline_rules[0].versions[0].trigger_outcome",
+            "no outcome 'maybe'",
+        ),
+        (
+            lambda p: p["deadline_rules"][0]["versions"][0].update(effective_from="2026-02-30"),
+            "deadline_rules[0].versions[0].effective_from",
+            "date",
+        ),
+        (
+            lambda p: p["deadline_rules"][0]["versions"].append(
+                dict(p["deadline_rules"][0]["versions"][0], version=2)
+            ),
+            "deadline_rules[0].versions[1].effective_from",
+            "together with version 1",
+        ),
+        (
+            lambda p: p["deadline_rules"][0]["versions"][0].update(
+                suspension_window_deadline="appeal"
+            ),
+            "deadline_rules[0].versions[0].suspension_window_deadline",
+            "cannot be the rule itself",
+        ),
+        (
+            lambda p: p["outcomes"][0]["rules"][1].update(reason="On {x.date}."),
+            "outcomes[0].rules[1].reason",
+            "no pattern is named 'x'",
+        ),
+        (
+            lambda p: p["outcomes"][0]["rules"][1].update(since="d.outcome"),
+            "outcomes[0].rules[1].since",
+            "date",
+        ),
+        (
+            lambda p: p["event_types"].append({"code": "appeal", "label": "again"}),
+            "event_types[5]",
+            "defined twice",
+        ),
         (lambda p: p.update(holiday_country="XX"), "holiday_country", "XX"),
         (lambda p: p.update(unknown_setting=1), "unknown_setting", "unknown field"),
     ],
@@ -222,8 +356,13 @@ def test_circular_dependencies_between_deadlines_are_refused() -> None:
     data = pack_dict()
     data["milestones"] = [{**PROVENANCE, "key": "m", "label": "M", "from_deadline": "reply"}]
     data["deadline_rules"][1]["versions"][0].update(
-        trigger_event="", trigger_milestone="m", trigger_occurrence="any",
-        suspended_by="stay", resumed_by="stay_lifted", suspension_window_deadline="reply")
+        trigger_event="",
+        trigger_milestone="m",
+        trigger_occurrence="any",
+        suspended_by="stay",
+        resumed_by="stay_lifted",
+        suspension_window_deadline="reply",
+    )
     with pytest.raises(PackError) as error:
         parse_pack(data)
     assert any("cannot be the rule itself" in m or "circular" in m for _, m in error.value.errors)
@@ -233,8 +372,7 @@ def test_too_many_rules_on_one_kind_of_fact_are_refused_before_reaching_durable_
     data = pack_dict()
     version = data["deadline_rules"][0]["versions"][0]
     data["deadline_rules"] = [
-        {"key": f"rule_{i}", "label": f"Rule {i}", "versions": [dict(version)]}
-        for i in range(60)
+        {"key": f"rule_{i}", "label": f"Rule {i}", "versions": [dict(version)]} for i in range(60)
     ]
     with pytest.raises(PackError) as error:
         parse_pack(data)

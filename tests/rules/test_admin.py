@@ -34,8 +34,9 @@ def form_data(obj: Any, **changes: Any) -> dict[str, Any]:
 
 
 def submission_version(pack: PackVersion) -> DeadlineRuleVersion:
-    return DeadlineRuleVersion.objects.get(rule__pack_version=pack, rule__key="ofpra_submission",
-                                           version=2)
+    return DeadlineRuleVersion.objects.get(
+        rule__pack_version=pack, rule__key="ofpra_submission", version=2
+    )
 
 
 def url(obj: Any) -> str:
@@ -46,8 +47,9 @@ def test_an_unknown_trigger_event_is_refused_naming_the_field(
     asylum_pack: PackVersion, legal: Client
 ) -> None:
     version = submission_version(asylum_pack)
-    response = legal.post(url(version), form_data(version, trigger_event="registred",
-                                                  change_reason="typo test"))
+    response = legal.post(
+        url(version), form_data(version, trigger_event="registred", change_reason="typo test")
+    )
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert "no event type 'registred'" in errors["trigger_event"][0]
@@ -59,8 +61,9 @@ def test_overlapping_versions_of_a_rule_are_refused(
     asylum_pack: PackVersion, legal: Client
 ) -> None:
     version = submission_version(asylum_pack)
-    response = legal.post(url(version), form_data(version, effective_from="2021-04-01",
-                                                  change_reason="overlap test"))
+    response = legal.post(
+        url(version), form_data(version, effective_from="2021-04-01", change_reason="overlap test")
+    )
     errors = response.context["adminform"].form.errors
     assert "together with version 1" in errors["effective_from"][0]
 
@@ -72,8 +75,9 @@ def test_a_change_needs_a_reason_which_the_history_keeps_with_the_user(
     response = legal.post(url(version), form_data(version, offset=10))
     assert "change_reason" in response.context["adminform"].form.errors
 
-    response = legal.post(url(version), form_data(version, offset=10,
-                                                  change_reason="Décret 2026-123"))
+    response = legal.post(
+        url(version), form_data(version, offset=10, change_reason="Décret 2026-123")
+    )
     assert response.status_code == 302
     record = version.history.latest()
     assert record.offset == 10
@@ -84,8 +88,12 @@ def test_a_change_needs_a_reason_which_the_history_keeps_with_the_user(
 def test_an_edit_in_the_admin_changes_the_next_evaluation(
     asylum_pack: PackVersion, legal: Client, token_client: APIClient
 ) -> None:
-    case = {"procedure": "asylum-reexamination", "department": "75", "as_of": "2026-05-01",
-            "events": [{"type": "registration", "date": "2026-04-01"}]}
+    case = {
+        "procedure": "asylum-reexamination",
+        "department": "75",
+        "as_of": "2026-05-01",
+        "events": [{"type": "registration", "date": "2026-04-01"}],
+    }
 
     def due() -> str:
         result = token_client.post("/api/v1/evaluate", case, format="json").json()
@@ -100,8 +108,11 @@ def test_an_edit_in_the_admin_changes_the_next_evaluation(
 def test_a_lookup_row_for_an_unknown_department_is_refused(
     asylum_pack: PackVersion, legal: Client
 ) -> None:
-    row = LookupRow.objects.get(table_version__table__pack_version=asylum_pack,
-                                table_version__table__key="competent_prefectures", key="88")
+    row = LookupRow.objects.get(
+        table_version__table__pack_version=asylum_pack,
+        table_version__table__key="competent_prefectures",
+        key="88",
+    )
     response = legal.post(url(row), form_data(row, value="99", change_reason="test"))
     errors = response.context["adminform"].form.errors
     assert "'99' is not in table 'departments'" in errors["value"][0]
@@ -112,8 +123,9 @@ def test_an_invalid_condition_is_refused_naming_its_part(
 ) -> None:
     warning = WarningRule.objects.get(pack_version=asylum_pack, code="review_horizon")
     when = [{"fact": "event", "where": {"date": {"gt": 5}}}]
-    response = legal.post(url(warning), form_data(warning, when=json.dumps(when),
-                                                  change_reason="test"))
+    response = legal.post(
+        url(warning), form_data(warning, when=json.dumps(when), change_reason="test")
+    )
     errors = response.context["adminform"].form.errors
     assert errors["when"][0].startswith("when[0].where.date.gt")
     assert "date" in errors["when"][0]
@@ -123,8 +135,9 @@ def test_deleting_an_event_type_that_rules_use_is_refused(
     asylum_pack: PackVersion, legal: Client
 ) -> None:
     event_type = EventType.objects.get(pack_version=asylum_pack, code="registration")
-    response = legal.post(f"/admin/rules/eventtype/{event_type.pk}/delete/", {"post": "yes"},
-                          follow=True)
+    response = legal.post(
+        f"/admin/rules/eventtype/{event_type.pk}/delete/", {"post": "yes"}, follow=True
+    )
     assert EventType.objects.filter(pk=event_type.pk).exists()
     assert "Nothing was saved" in response.content.decode()
 
@@ -137,26 +150,46 @@ def test_a_draft_copy_published_becomes_the_version_evaluated(
     draft = PackVersion.objects.get(pack=asylum_pack.pack, number=2)
     assert draft.status == "draft"
     case = json.loads(
-        (__import__("pathlib").Path(__file__).resolve().parents[2]
-         / "rules/packs/asylum-reexamination/api-example.json").read_text())
-    assert token_client.post("/api/v1/evaluate", case, format="json").json()[
-        "rule_pack"]["version"] == 1
+        (
+            __import__("pathlib").Path(__file__).resolve().parents[2]
+            / "rules/packs/asylum-reexamination/api-example.json"
+        ).read_text()
+    )
+    assert (
+        token_client.post("/api/v1/evaluate", case, format="json").json()["rule_pack"]["version"]
+        == 1
+    )
 
     legal.post(changelist, {"action": "publish", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
     asylum_pack.refresh_from_db()
     assert (draft.status, asylum_pack.status) == ("published", "retired")
     assert draft.published_by is not None
-    assert token_client.post("/api/v1/evaluate", case, format="json").json()[
-        "rule_pack"]["version"] == 2
+    assert (
+        token_client.post("/api/v1/evaluate", case, format="json").json()["rule_pack"]["version"]
+        == 2
+    )
 
 
 def test_every_rule_admin_page_renders(asylum_pack: PackVersion, legal: Client) -> None:
-    for model in ("rulepack", "packversion", "deadlinerule", "deadlineruleversion",
-                  "lookuptable", "lookuptableversion", "lookuprow", "milestone", "outcome",
-                  "warningrule"):
+    for model in (
+        "rulepack",
+        "packversion",
+        "deadlinerule",
+        "deadlineruleversion",
+        "lookuptable",
+        "lookuptableversion",
+        "lookuprow",
+        "milestone",
+        "outcome",
+        "warningrule",
+    ):
         listing = legal.get(f"/admin/rules/{model}/")
         assert listing.status_code == 200, model
-    for obj in (asylum_pack, submission_version(asylum_pack).rule, submission_version(asylum_pack),
-                WarningRule.objects.filter(pack_version=asylum_pack).first()):
+    for obj in (
+        asylum_pack,
+        submission_version(asylum_pack).rule,
+        submission_version(asylum_pack),
+        WarningRule.objects.filter(pack_version=asylum_pack).first(),
+    ):
         assert legal.get(url(obj)).status_code == 200

@@ -757,12 +757,15 @@ def random_payload(rng: random.Random) -> Any:
             payload[name] = good_date(rng) if well_formed else random_date(rng)
         elif name == "events":
             count = rng.randrange(12)
-            payload[name] = [good_event(rng) if well_formed else random_event(rng)
-                             for _ in range(count)]
+            payload[name] = [
+                good_event(rng) if well_formed else random_event(rng) for _ in range(count)
+            ]
         else:
             count = rng.randrange(4)
-            payload[name] = [good_new_element(rng) if well_formed else random_new_element(rng)
-                             for _ in range(count)]
+            payload[name] = [
+                good_new_element(rng) if well_formed else random_new_element(rng)
+                for _ in range(count)
+            ]
     if not well_formed and rng.random() < 0.05:
         payload[rng.choice(["extra", "Events", "asOf"])] = random_scalar(rng)
     return payload
@@ -782,16 +785,28 @@ def good_event(rng: random.Random) -> dict[str, Any]:
 
 def good_new_element(rng: random.Random) -> dict[str, Any]:
     day = dt.date(2018, 6, 1) + dt.timedelta(days=rng.randrange(3000))
-    return {"date": day.isoformat(),
-            "known_on": (day + dt.timedelta(days=rng.randrange(60))).isoformat(),
-            "description": "new evidence"}
+    return {
+        "date": day.isoformat(),
+        "known_on": (day + dt.timedelta(days=rng.randrange(60))).isoformat(),
+        "description": "new evidence",
+    }
 
 
 def check_success(data: dict[str, Any]) -> None:
     """A few parts of the 200 contract that hold for any case."""
-    for name in ("procedure", "rule_pack", "as_of", "competent_prefecture", "track",
-                 "submission_channels", "admissibility", "right_to_remain", "deadlines",
-                 "warnings", "notes"):
+    for name in (
+        "procedure",
+        "rule_pack",
+        "as_of",
+        "competent_prefecture",
+        "track",
+        "submission_channels",
+        "admissibility",
+        "right_to_remain",
+        "deadlines",
+        "warnings",
+        "notes",
+    ):
         assert name in data, name
     keys = [d["key"] for d in data["deadlines"]]
     assert len(keys) == len(set(keys)), keys
@@ -811,8 +826,11 @@ def test_random_payloads_are_a_200_or_a_400_never_a_500(token_client: APIClient)
         response = post(token_client, payload)
         context = f"example {example}: {json.dumps(payload)[:2000]}"
         statuses[response.status_code] += 1
-        assert response.status_code in (200, 400), (context, response.status_code,
-                                                    response.content[:2000])
+        assert response.status_code in (200, 400), (
+            context,
+            response.status_code,
+            response.content[:2000],
+        )
         if response.status_code == 400:
             error_list(response)
         else:

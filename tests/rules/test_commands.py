@@ -58,8 +58,7 @@ def ofpra_submission_offset_10(data: dict[str, Any]) -> None:
         version["offset"] = 10
 
 
-def run(*args: str, stdout: io.StringIO | None = None,
-        stderr: io.StringIO | None = None) -> str:
+def run(*args: str, stdout: io.StringIO | None = None, stderr: io.StringIO | None = None) -> str:
     out = stdout if stdout is not None else io.StringIO()
     call_command(*args, stdout=out, stderr=stderr if stderr is not None else io.StringIO())
     return out.getvalue()
@@ -85,7 +84,11 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("commands-db") / "migrated.sqlite3"
     result = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT, env=sqlite_env(path), capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=sqlite_env(path),
+        capture_output=True,
+        text=True,
+        timeout=300,
         check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -108,8 +111,13 @@ class Manage:
     def __call__(self, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "manage.py", *args],
-            cwd=ROOT, env=self.env, input=stdin.decode() if stdin is not None else None,
-            capture_output=True, text=True, timeout=120, check=False,
+            cwd=ROOT,
+            env=self.env,
+            input=stdin.decode() if stdin is not None else None,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
 
 
@@ -177,12 +185,17 @@ def test_a_changed_pack_is_loaded_as_the_next_version_with_as_new_version(
     output = run("loadrulepack", "--as-new-version", str(changed))
     assert f"{KEY} v2: loaded (published)" in output
     new = PackVersion.objects.get(pack__key=KEY, number=2)
-    offsets = set(DeadlineRuleVersion.objects.filter(
-        rule__pack_version=new, rule__key="ofpra_submission").values_list("offset", flat=True))
+    offsets = set(
+        DeadlineRuleVersion.objects.filter(
+            rule__pack_version=new, rule__key="ofpra_submission"
+        ).values_list("offset", flat=True)
+    )
     assert offsets == {10}
     old = PackVersion.objects.get(pack__key=KEY, number=1)
-    assert set(DeadlineRuleVersion.objects.filter(
-        rule__pack_version=old, rule__key="ofpra_submission").values_list("offset", flat=True)
+    assert set(
+        DeadlineRuleVersion.objects.filter(
+            rule__pack_version=old, rule__key="ofpra_submission"
+        ).values_list("offset", flat=True)
     ) == {8}
     packs = token_client.get("/api/v1/packs").json()["packs"]
     assert packs[0]["version"] == 2
@@ -393,11 +406,16 @@ MALFORMED = [
     b"not json",
     b"[]",
     b'{"procedure": "nope", "department": "54"}',
-    json.dumps({**json.loads(API_EXAMPLE.read_text(encoding="utf-8")), "department": "96",
-                "as_of": "2026-02-30", "extra": 1}).encode(),
+    json.dumps(
+        {
+            **json.loads(API_EXAMPLE.read_text(encoding="utf-8")),
+            "department": "96",
+            "as_of": "2026-02-30",
+            "extra": 1,
+        }
+    ).encode(),
     b"[" * 100_000 + b"]" * 100_000,
-    b'{"procedure": "asylum-reexamination", "department": "54", "x": "'
-    + b"y" * 1_000_000 + b'"}',
+    b'{"procedure": "asylum-reexamination", "department": "54", "x": "' + b"y" * 1_000_000 + b'"}',
 ]
 
 
@@ -506,8 +524,9 @@ def test_issue_api_token_refuses_an_inactive_user(user: User) -> None:
 
 
 def test_issue_api_token_in_a_subprocess(manage: Manage) -> None:
-    created = manage("createsuperuser", "--noinput", "--username", "bob",
-                     "--email", "bob@example.org")
+    created = manage(
+        "createsuperuser", "--noinput", "--username", "bob", "--email", "bob@example.org"
+    )
     assert created.returncode == 0, created.stderr
     first = manage("issue_api_token", "bob")
     assert first.returncode == 0, first.stderr

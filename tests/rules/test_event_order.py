@@ -8,19 +8,26 @@ from rest_framework.test import APIClient
 def test_a_registration_dated_before_the_presentation_is_refused(
     asylum_pack: object, token_client: APIClient
 ) -> None:
-    response = token_client.post("/api/v1/evaluate", {
-        "procedure": "asylum-reexamination", "department": "75",
-        "events": [
-            {"type": "prefecture_presentation", "date": "2026-04-02"},
-            {"type": "registration", "date": "2026-04-01"},
-        ],
-    }, format="json")
+    response = token_client.post(
+        "/api/v1/evaluate",
+        {
+            "procedure": "asylum-reexamination",
+            "department": "75",
+            "events": [
+                {"type": "prefecture_presentation", "date": "2026-04-02"},
+                {"type": "registration", "date": "2026-04-01"},
+            ],
+        },
+        format="json",
+    )
     assert response.status_code == 400
-    assert response.json()["errors"] == [{
-        "field": "events[1].date",
-        "message": "Registration of the application cannot be dated before presentation at "
-                   "the prefecture (2026-04-02)",
-    }]
+    assert response.json()["errors"] == [
+        {
+            "field": "events[1].date",
+            "message": "Registration of the application cannot be dated before presentation at "
+            "the prefecture (2026-04-02)",
+        }
+    ]
 
 
 def test_the_order_is_rule_data_that_legal_staff_can_lift(
@@ -30,11 +37,16 @@ def test_the_order_is_rule_data_that_legal_staff_can_lift(
 
     EventType.objects.filter(code="registration").update(not_before="")
     EventType.objects.get(code="registration").save()  # a save bumps the pack's revision
-    response = token_client.post("/api/v1/evaluate", {
-        "procedure": "asylum-reexamination", "department": "75",
-        "events": [
-            {"type": "prefecture_presentation", "date": "2026-04-02"},
-            {"type": "registration", "date": "2026-04-01"},
-        ],
-    }, format="json")
+    response = token_client.post(
+        "/api/v1/evaluate",
+        {
+            "procedure": "asylum-reexamination",
+            "department": "75",
+            "events": [
+                {"type": "prefecture_presentation", "date": "2026-04-02"},
+                {"type": "registration", "date": "2026-04-01"},
+            ],
+        },
+        format="json",
+    )
     assert response.status_code == 200

@@ -74,8 +74,10 @@ def test_the_pack_list_names_the_newest_published_version_not_a_newer_draft(
     copy_as_draft(asylum_pack)
     pack = token_client.get(PACKS).json()["packs"][0]
     assert pack["version"] == 1
-    assert pack["versions"] == [{"version": 2, "status": "draft"},
-                                {"version": 1, "status": "published"}]
+    assert pack["versions"] == [
+        {"version": 2, "status": "draft"},
+        {"version": 1, "status": "published"},
+    ]
 
 
 def test_the_pack_list_requires_authentication(api_client: APIClient) -> None:
@@ -135,8 +137,10 @@ def test_the_switch_to_the_recodified_rules_happens_on_1_may_2021(
     token_client: APIClient,
 ) -> None:
     def basis(day: str) -> list[str]:
-        return [v["legal_basis"]
-                for v in rule(in_force(token_client, day), "ofpra_submission")["versions"]]
+        return [
+            v["legal_basis"]
+            for v in rule(in_force(token_client, day), "ofpra_submission")["versions"]
+        ]
 
     assert basis("2021-04-30") == ["CESEDA R723-15"]
     assert basis("2021-05-01") == ["CESEDA R531-36"]
@@ -185,8 +189,20 @@ def test_without_on_the_pack_detail_shows_today(token_client: APIClient) -> None
     assert response.json()["on"] == today().isoformat()
 
 
-@pytest.mark.parametrize("value", ["2020-02-30", "2020-13-01", "15-01-2020", "20200115",
-                                   "2020-1-15", "", "yesterday", "1800-01-01", "10000-01-01"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2020-02-30",
+        "2020-13-01",
+        "15-01-2020",
+        "20200115",
+        "2020-1-15",
+        "",
+        "yesterday",
+        "1800-01-01",
+        "10000-01-01",
+    ],
+)
 def test_an_invalid_on_is_a_400_naming_on(token_client: APIClient, value: str) -> None:
     errors = error_list(token_client.get(PACK, {"on": value}), 400)
     assert [e["field"] for e in errors] == ["on"]

@@ -28,7 +28,8 @@ def deadline(client: APIClient, key: str, case: dict[str, Any] = CASE) -> dict[s
 
 def current_version(rule_key: str, **filters: Any) -> DeadlineRuleVersion:
     return DeadlineRuleVersion.objects.get(
-        rule__key=rule_key, rule__pack_version__status=PackVersion.Status.PUBLISHED, **filters)
+        rule__key=rule_key, rule__pack_version__status=PackVersion.Status.PUBLISHED, **filters
+    )
 
 
 def test_changing_8_days_to_10_changes_the_next_evaluation(
@@ -52,14 +53,19 @@ def test_changing_the_vosges_row_changes_the_competent_prefecture_and_its_calend
     # 3 working days are 7, 8 and 9 April.
     assert deadline(token_client, "registration")["due"] == "2026-04-09"
 
-    row = LookupRow.objects.get(table_version__table__key="competent_prefectures", key="88",
-                                table_version__table__pack_version=asylum_pack)
+    row = LookupRow.objects.get(
+        table_version__table__key="competent_prefectures",
+        key="88",
+        table_version__table__pack_version=asylum_pack,
+    )
     row.value, row.label = "54", "Préfecture de Meurthe-et-Moselle (Nancy)"
     row.save()
 
     response = token_client.post("/api/v1/evaluate", CASE, format="json").json()
     assert response["competent_prefecture"] == {
-        "department": "54", "name": "Préfecture de Meurthe-et-Moselle (Nancy)"}
+        "department": "54",
+        "name": "Préfecture de Meurthe-et-Moselle (Nancy)",
+    }
     # Nancy uses the national calendar: Good Friday is a working day there (3, 7 and 8 April).
     assert deadline(token_client, "registration")["due"] == "2026-04-08"
 
@@ -71,19 +77,30 @@ def test_a_new_rule_version_applies_only_to_triggers_from_its_start(
     current.effective_to = dt.date(2026, 4, 30)
     current.save()
     DeadlineRuleVersion.objects.create(
-        rule=current.rule, version=3, effective_from=dt.date(2026, 5, 1),
-        legal_basis="CESEDA R531-36 (hypothetical amendment)", source_title="test",
-        confidence="unsure", trigger_event="registration", offset=15,
+        rule=current.rule,
+        version=3,
+        effective_from=dt.date(2026, 5, 1),
+        legal_basis="CESEDA R531-36 (hypothetical amendment)",
+        source_title="test",
+        confidence="unsure",
+        trigger_event="registration",
+        offset=15,
         completed_by="ofpra_submission",
     )
     old_case = CASE
-    new_case = {**CASE, "as_of": "2026-06-01",
-                "events": [{"type": "registration", "date": "2026-05-04"}]}
+    new_case = {
+        **CASE,
+        "as_of": "2026-06-01",
+        "events": [{"type": "registration", "date": "2026-05-04"}],
+    }
     old = deadline(token_client, "ofpra_submission", old_case)
     new = deadline(token_client, "ofpra_submission", new_case)
     assert (old["due"], old["rule"]["version"]) == ("2026-04-15", 2)
     assert (new["due"], new["rule"]["version"], new["rule"]["confidence"]) == (
-        "2026-05-19", 3, "unsure")
+        "2026-05-19",
+        3,
+        "unsure",
+    )
 
 
 def test_a_deleted_deadline_rule_disappears_from_results(

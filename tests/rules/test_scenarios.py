@@ -25,8 +25,9 @@ def differences(expect: dict[str, Any], result: dict[str, Any]) -> list[str]:
         for name, wanted in fields.items():
             got = deadlines[key].get(name)
             if got != wanted:
-                problems.append(f"{key}.{name}: {got!r} instead of {wanted!r} "
-                                f"({deadlines[key]['explanation']})")
+                problems.append(
+                    f"{key}.{name}: {got!r} instead of {wanted!r} ({deadlines[key]['explanation']})"
+                )
     for key in expect.get("absent_deadlines", []):
         if key in deadlines:
             problems.append(f"deadline {key} should not exist (due {deadlines[key]['due']})")

@@ -57,8 +57,7 @@ def test_alsace_moselle_departments_use_the_moselle_holiday_calendar(pack: PackD
     table = pack.lookup_table(pack.department_table)
     assert table is not None
     rows = {row.key: row.value for row in table.versions[0].rows}
-    assert {code for code, subdivision in rows.items() if subdivision == "57"} == {
-        "57", "67", "68"}
+    assert {code for code, subdivision in rows.items() if subdivision == "57"} == {"57", "67", "68"}
     for overseas in ("971", "972", "973", "974", "976"):
         assert rows[overseas] == overseas
 
@@ -98,8 +97,10 @@ def test_article_numbers_change_on_1_may_2021(pack: PackDefinition) -> None:
     before, after = dt.date(2021, 4, 30), dt.date(2021, 5, 1)
     rules = {rule.key: rule for rule in pack.deadline_rules}
     bases = {
-        key: ({v.legal_basis for v in rules[key].versions if v.in_force_on(before)},
-              {v.legal_basis for v in rules[key].versions if v.in_force_on(after)})
+        key: (
+            {v.legal_basis for v in rules[key].versions if v.in_force_on(before)},
+            {v.legal_basis for v in rules[key].versions if v.in_force_on(after)},
+        )
         for key in ("registration", "ofpra_submission", "cnda_appeal")
     }
     assert bases == {

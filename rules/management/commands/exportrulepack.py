@@ -22,8 +22,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("key", help="the pack's key, e.g. asylum-reexamination")
-        parser.add_argument("--pack-version", type=int, dest="number",
-                            help="pack version number (default: the newest published)")
+        parser.add_argument(
+            "--pack-version",
+            type=int,
+            dest="number",
+            help="pack version number (default: the newest published)",
+        )
         parser.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -34,8 +38,10 @@ class Command(BaseCommand):
             versions = versions.filter(status=PackVersion.Status.PUBLISHED)
         version = versions.order_by("-number").first()
         if version is None:
-            raise CommandError(f"no such pack version: {options['key']}"
-                               + (f" v{options['number']}" if options["number"] else ""))
+            raise CommandError(
+                f"no such pack version: {options['key']}"
+                + (f" v{options['number']}" if options["number"] else "")
+            )
         try:
             text = pack_file_text(dump_pack(definition(version)))
         except PackError as error:

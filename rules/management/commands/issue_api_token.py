@@ -14,8 +14,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
-        parser.add_argument("--rotate", action="store_true",
-                            help="revoke the user's current token and issue a new one")
+        parser.add_argument(
+            "--rotate",
+            action="store_true",
+            help="revoke the user's current token and issue a new one",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = get_user_model().objects.filter(username=options["username"]).first()
@@ -26,6 +29,7 @@ class Command(BaseCommand):
         if options["rotate"]:
             Token.objects.filter(user=user).delete()
         token, created = Token.objects.get_or_create(user=user)
-        self.stderr.write("new token issued" if created else "existing token (use --rotate to "
-                          "replace it)")
+        self.stderr.write(
+            "new token issued" if created else "existing token (use --rotate to replace it)"
+        )
         self.stdout.write(token.key)

@@ -40,13 +40,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("files", nargs="*", type=Path,
-                            help="pack files (default: rules/packs/*/pack.json)")
-        parser.add_argument("--draft", action="store_true",
-                            help="load as a draft instead of publishing it")
-        parser.add_argument("--as-new-version", action="store_true",
-                            help="when the version number exists with other content, load the "
-                            "file as the pack's next version")
+        parser.add_argument(
+            "files", nargs="*", type=Path, help="pack files (default: rules/packs/*/pack.json)"
+        )
+        parser.add_argument(
+            "--draft", action="store_true", help="load as a draft instead of publishing it"
+        )
+        parser.add_argument(
+            "--as-new-version",
+            action="store_true",
+            help="when the version number exists with other content, load the "
+            "file as the pack's next version",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         files: list[Path] = options["files"] or sorted(SHIPPED.glob("*/pack.json"))
@@ -60,7 +65,8 @@ class Command(BaseCommand):
             except PackError as error:
                 raise CommandError(pack_error_text(path, error)) from error
             existing = PackVersion.objects.filter(
-                pack__key=parsed.key, number=parsed.version).first()
+                pack__key=parsed.key, number=parsed.version
+            ).first()
             number = None
             if existing is not None:
                 if definition(existing) == parsed:
@@ -72,17 +78,24 @@ class Command(BaseCommand):
                         "use --as-new-version to load it as the next version"
                     )
                 versions = PackVersion.objects.filter(pack__key=parsed.key).order_by("-number")
-                same = next((v for v in versions
-                             if definition(v) == dataclasses.replace(parsed, version=v.number)),
-                            None)
+                same = next(
+                    (
+                        v
+                        for v in versions
+                        if definition(v) == dataclasses.replace(parsed, version=v.number)
+                    ),
+                    None,
+                )
                 if same is not None:
-                    self.stdout.write(f"{parsed.key}: this file is already loaded as "
-                                      f"v{same.number}")
+                    self.stdout.write(
+                        f"{parsed.key}: this file is already loaded as v{same.number}"
+                    )
                     continue
                 number = versions[0].number + 1
             try:
                 version = load_pack(data, status=status, number=number)
             except PackError as error:
                 raise CommandError(pack_error_text(path, error)) from error
-            self.stdout.write(self.style.SUCCESS(
-                f"{parsed.key} v{version.number}: loaded ({version.status})"))
+            self.stdout.write(
+                self.style.SUCCESS(f"{parsed.key} v{version.number}: loaded ({version.status})")
+            )
