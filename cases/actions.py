@@ -19,7 +19,7 @@ from django.utils import timezone
 from rules.engine.inputs import InputError
 from rules.services import evaluate_request
 
-from .models import Case, CaseEvent, Deadline, NewElement, Organisation
+from .models import Case, CaseEvent, Deadline, Membership, NewElement, Organisation, new_feed_token
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -191,3 +191,13 @@ def delete_new_element(element: NewElement, *, user: User,
     _history(element, user, reason)
     element.delete()
     evaluate_and_store(case, user=user, reason=reason)
+
+
+@transaction.atomic
+def rotate_feed_token(membership: Membership, *, user: User,
+                      reason: str = "calendar link renewed") -> Membership:
+    """Give a member a new calendar feed token: the old feed URL stops working at once."""
+    membership.feed_token = new_feed_token()
+    _history(membership, user, reason)
+    membership.save(update_fields=["feed_token"])
+    return membership

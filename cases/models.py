@@ -43,12 +43,13 @@ class Membership(models.Model):
         CASEWORKER = "caseworker", _("caseworker")
         SUPERVISOR = "supervisor", _("supervisor")
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="membership")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
-                                     related_name="memberships")
-    role = models.CharField(_("role"), max_length=12, choices=Role.choices,
-                            default=Role.CASEWORKER)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.CASEWORKER)
     # Secret part of the personal calendar feed URL; replacing it revokes the old URL.
     feed_token = models.CharField(max_length=64, unique=True, default=new_feed_token)
     history = HistoricalRecords(excluded_fields=["feed_token"])
@@ -77,20 +78,25 @@ class Case(models.Model):
     reference = models.CharField(_("file reference"), max_length=50)
     applicant_name = models.CharField(_("applicant's name"), max_length=200)
     department = models.CharField(_("department of residence"), max_length=3)
-    preferred_language = models.CharField(_("preferred language"), max_length=8,
-                                          choices=Language.choices, default=Language.FRENCH)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=Language.choices, default=Language.FRENCH
+    )
     phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
     email = models.EmailField(_("email"), blank=True)
     sms_consent = models.BooleanField(_("agrees to SMS reminders"), default=False)
     email_consent = models.BooleanField(_("agrees to email reminders"), default=False)
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assigned_cases",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="assigned_cases",
         verbose_name=_("assigned caseworker"),
     )
-    procedure = models.ForeignKey(RulePack, on_delete=models.PROTECT, related_name="cases",
-                                  verbose_name=_("procedure"))
+    procedure = models.ForeignKey(
+        RulePack, on_delete=models.PROTECT, related_name="cases", verbose_name=_("procedure")
+    )
     previous_reexaminations = models.PositiveIntegerField(
-        _("previous reexaminations finally rejected"), default=0)
+        _("previous reexaminations finally rejected"), default=0
+    )
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.OPEN)
     # The last evaluation's case-level results (authority, admissibility, right to remain,
     # warnings, rule pack version), as evaluate returned them.
@@ -106,8 +112,9 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "reference"],
-                                    name="unique_case_reference"),
+            models.UniqueConstraint(
+                fields=["organisation", "reference"], name="unique_case_reference"
+            ),
         ]
         indexes = [models.Index(fields=["organisation", "state"])]
 
@@ -121,13 +128,18 @@ class Case(models.Model):
             "department": self.department,
             "previous_reexaminations": self.previous_reexaminations,
             "events": [
-                {"type": e.type, "date": e.date.isoformat(),
-                 **({"outcome": e.outcome} if e.outcome else {})}
+                {
+                    "type": e.type,
+                    "date": e.date.isoformat(),
+                    **({"outcome": e.outcome} if e.outcome else {}),
+                }
                 for e in self.events.all()
             ],
             "new_elements": [
-                {"date": n.date.isoformat(),
-                 **({"known_on": n.known_on.isoformat()} if n.known_on else {})}
+                {
+                    "date": n.date.isoformat(),
+                    **({"known_on": n.known_on.isoformat()} if n.known_on else {}),
+                }
                 for n in self.new_elements.all()
             ],
         }
@@ -215,4 +227,5 @@ class Deadline(models.Model):
     def is_pending(self) -> bool:
         """Still to be done: not met, whether or not its due date has passed."""
         return self.status in (self.Status.OPEN, self.Status.MISSED, self.Status.SUSPENDED) and (
-            self.completed_on is None)
+            self.completed_on is None
+        )

@@ -45,6 +45,8 @@ class CompiledPack:
     outcome_rules: dict[str, tuple[Outcome, OutcomeRule, dict[str, str]]]
     warning_rules: dict[str, tuple[WarningRule, dict[str, str]]]
     order: list[str]
+    # Per deadline key: the milestones it waits for, and the deadlines it needs first.
+    waits: dict[str, tuple[frozenset[str], frozenset[str]]]
     national: Calendar
     rules_compiled: int = 0
     _departments: dict[int, dict[str, str | None]] = field(default_factory=dict)
@@ -130,6 +132,17 @@ def compile_pack(pack: PackDefinition, *, name: str | None = None) -> CompiledPa
         outcome_rules=outcome_rules,
         warning_rules=warning_rules,
         order=_evaluation_order(pack),
+        waits={
+            rule.key: (
+                frozenset(v.trigger_milestone for v in rule.versions if v.trigger_milestone),
+                frozenset(
+                    v.suspension_window_deadline
+                    for v in rule.versions
+                    if v.suspension_window_deadline
+                ),
+            )
+            for rule in pack.deadline_rules
+        },
         national=get_calendar(pack.holiday_country, None, pack.weekend_days),
         rules_compiled=len(rules),
     )
@@ -450,10 +463,11 @@ def _settle(ev: _Evaluation) -> None:
         for key in ev.compiled.order:
             if key in ev.deadlines:
                 continue
-            rule = next(r for r in pack.deadline_rules if r.key == key)
-            waits = {v.trigger_milestone for v in rule.versions if v.trigger_milestone}
-            waits_for = {v.suspension_window_deadline for v in rule.versions} - {""}
-            if waits & set(pending_milestones) or not waits_for <= set(ev.deadlines):
+            milestones, deadlines = ev.compiled.waits[key]
+            if (
+                not milestones.isdisjoint(pending_milestones)
+                or not deadlines <= ev.deadlines.keys()
+            ):
                 continue
             ev.deadlines[key] = _compute_deadline(ev, key)
             progress = True
