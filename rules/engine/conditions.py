@@ -116,6 +116,7 @@ class _Compiler:
         self.reference_terms: list[Any] = []
         self.own_required: list[str] = []
         self.referenced_required: list[tuple[str, str]] = []
+        self.any_branches = 0
 
     def value(self, path: str, raw: Any, expected: str, in_any: bool = False) -> Any:
         if isinstance(raw, dict):
@@ -167,8 +168,14 @@ class _Compiler:
             if key in ("all", "any"):
                 if not isinstance(spec, list) or not spec:
                     raise ConditionError(key_path, "expected a non-empty list")
-                if key == "any" and len(spec) > MAX_ANY_BRANCHES:
-                    raise ConditionError(key_path, f"at most {MAX_ANY_BRANCHES} branches")
+                if key == "any" and len(spec) > 1:
+                    # durable_rules refuses (error 113) a pattern whose "any"s add up to too
+                    # many branches, even when each is small: count them per pattern.
+                    self.any_branches += len(spec)
+                    if self.any_branches > MAX_ANY_BRANCHES:
+                        raise ConditionError(
+                            key_path, f"at most {MAX_ANY_BRANCHES} 'any' branches in one pattern"
+                        )
                 branch_in_any = in_any or (key == "any" and len(spec) > 1)
                 parts = []
                 for index, item in enumerate(spec):
@@ -248,6 +255,7 @@ class _Compiler:
             if alias in self.aliases:
                 raise ConditionError(f"{pattern_path}.as", f"alias {alias!r} is used twice")
             self.reference_terms, self.own_required, self.referenced_required = [], [], []
+            self.any_branches = 0
             where_terms: list[Any] = []
             if "where" in pattern:
                 where_terms = _flatten(
