@@ -11,9 +11,11 @@ into each other without a mapping table.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -174,6 +176,8 @@ class PackVersion(models.Model):
 class PackRecord(models.Model):
     """A record that belongs to a pack version, directly or through its parent."""
 
+    json_fields: tuple[str, ...] = ()
+
     class Meta:
         abstract = True
 
@@ -183,6 +187,14 @@ class PackRecord(models.Model):
     def clean(self) -> None:
         from .packstore import validate_record
 
+        errors = {}
+        for name in self.json_fields:
+            try:
+                json.loads(getattr(self, name) or "null")
+            except ValueError as error:
+                errors[name] = f"not valid JSON: {error}"
+        if errors:
+            raise ValidationError(errors)
         validate_record(self)
 
 
@@ -513,6 +525,7 @@ class Outcome(PackRecord):
 
 
 class OutcomeRule(Provenance):
+    json_fields = ("when", "result")
     outcome = models.ForeignKey(Outcome, on_delete=models.CASCADE, related_name="rules")
     position = models.PositiveIntegerField(default=0)
     name = models.SlugField(max_length=63)
@@ -555,11 +568,12 @@ class OutcomeRule(Provenance):
 
 
 class WarningRule(Provenance):
+    json_fields = ("when",)
     pack_version = models.ForeignKey(PackVersion, on_delete=models.CASCADE, related_name="warnings")
     position = models.PositiveIntegerField(default=0)
     code = models.SlugField(max_length=63)
     message = models.TextField()
-    when = models.JSONField(default=list, blank=True)
+    when = models.TextField(default="[]", blank=True, help_text="Condition as JSON.")
     history = HistoricalRecords()
 
     class Meta:

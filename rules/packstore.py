@@ -7,8 +7,10 @@ placing its unsaved values into its pack version's dict and keeping the errors a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -88,7 +90,18 @@ def _value(value: Any) -> Any:
 
 
 def _record(obj: models.Model, names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: _value(getattr(obj, name)) for name in names}
+    data = {name: _value(getattr(obj, name)) for name in names}
+    for name in getattr(obj, "json_fields", ()):
+        if name in data:
+            # Invalid JSON is left as text: the validator then names the field.
+            with contextlib.suppress(ValueError):
+                data[name] = json.loads(data[name] or "null")
+    return data
+
+
+def _json_text(data: dict[str, Any], *names: str) -> dict[str, Any]:
+    """Store JSON values as text, exactly as written (key order kept)."""
+    return {k: (json.dumps(v, ensure_ascii=False) if k in names else v) for k, v in data.items()}
 
 
 def event_type_dict(e: EventType) -> dict[str, Any]:
@@ -271,11 +284,17 @@ def load_pack(
         )
         for k, rule_data in enumerate(item.get("rules") or []):
             OutcomeRule.objects.create(
-                outcome=outcome, position=k, **_fields(rule_data, OUTCOME_RULE_FIELDS + PROVENANCE)
+                outcome=outcome,
+                position=k,
+                **_json_text(
+                    _fields(rule_data, OUTCOME_RULE_FIELDS + PROVENANCE), "when", "result"
+                ),
             )
     for i, item in enumerate(data.get("warnings") or []):
         WarningRule.objects.create(
-            pack_version=version, position=i, **_fields(item, WARNING_FIELDS + PROVENANCE)
+            pack_version=version,
+            position=i,
+            **_json_text(_fields(item, WARNING_FIELDS + PROVENANCE), "when"),
         )
     # Read back through the same path the engine uses: what was stored must be what was read.
     if parse_pack(pack_dict(version)) != dataclasses.replace(parsed, version=number):

@@ -82,7 +82,8 @@ def evaluate_request(payload: Any) -> dict[str, Any]:
         raise InputError([{"field": "procedure", "message": "required"}])
     if not isinstance(procedure, str):
         raise InputError([{"field": "procedure", "message": "expected the key of a rule pack"}])
-    found = published_version(procedure)
+    # PostgreSQL text cannot hold NUL, and no pack key is that long: refuse before querying.
+    found = None if "\x00" in procedure or len(procedure) > 63 else published_version(procedure)
     if found is None:
         raise InputError([{"field": "procedure", "message": f"unknown procedure {procedure!r}"}])
     compiled = compiled_pack(*found)
@@ -100,7 +101,7 @@ def evaluate_request(payload: Any) -> dict[str, Any]:
 
 def alert_rules(procedure: str) -> dict[str, tuple[AlertRule, ...]]:
     """The alert policy of each deadline of a procedure's published pack version."""
-    found = published_version(procedure)
+    found = None if "\x00" in procedure else published_version(procedure)
     if found is None:
         return {}
     pack = compiled_pack(*found).definition
