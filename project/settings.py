@@ -104,6 +104,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# Opt in now to Django 6's https default for URL form fields (the admin's source links): no
+# per-form warning. Django 5.2 warns once at start-up that this transitional setting will go.
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # Internationalisation: French first, English second.
 LANGUAGE_CODE = "fr"
@@ -141,7 +144,7 @@ if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 # Load balancers probe over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/alerts$"]
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
@@ -181,6 +184,40 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 # No result backend: the database is the source of truth for what a task did.
 CELERY_TASK_IGNORE_RESULT = True
+# The queue tasks go to and the worker reads (tests give each run its own).
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+
+# Deadline alerts (notifications/README.md). Lead times and recipients are rule data, not here.
+# Absolute address of the site, for the links in alert emails.
+ALERT_BASE_URL = env_str("ALERT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Hour (Europe/Paris) reminders go out on their day; SMS only within the SMS hours.
+ALERT_SEND_HOUR = env_int("ALERT_SEND_HOUR", 8)
+ALERT_SMS_START_HOUR = env_int("ALERT_SMS_START_HOUR", 8)
+ALERT_SMS_END_HOUR = env_int("ALERT_SMS_END_HOUR", 20)
+# Languages tried, in order, when no reviewed template exists in the reader's language.
+ALERT_FALLBACK_LANGUAGES = env_list("ALERT_FALLBACK_LANGUAGES", ["fr", "en"])
+# Attempts per alert, and the backoff between them (doubling from BASE, capped at MAX).
+ALERT_MAX_ATTEMPTS = env_int("ALERT_MAX_ATTEMPTS", 6)
+ALERT_RETRY_BASE_SECONDS = env_int("ALERT_RETRY_BASE_SECONDS", 60)
+ALERT_RETRY_MAX_SECONDS = env_int("ALERT_RETRY_MAX_SECONDS", 3600)
+# A row claimed longer ago than this is taken back (its worker died); longer than any send.
+ALERT_SENDING_LEASE_SECONDS = env_int("ALERT_SENDING_LEASE_SECONDS", 300)
+# A due row queued this long ago and still planned is queued again (the message was lost).
+ALERT_REQUEUE_SECONDS = env_int("ALERT_REQUEUE_SECONDS", 600)
+# Beat runs the planner this often; the health check fails when it has not run for MAX_AGE,
+# or when the oldest due alert has waited longer than MAX_LATENESS.
+ALERT_PLANNER_INTERVAL_MINUTES = env_int("ALERT_PLANNER_INTERVAL_MINUTES", 5)
+ALERT_PLANNER_MAX_AGE_MINUTES = env_int("ALERT_PLANNER_MAX_AGE_MINUTES", 15)
+ALERT_MAX_LATENESS_MINUTES = env_int("ALERT_MAX_LATENESS_MINUTES", 15)
+
+# SMS: console (prints), locmem (tests), sinch (HTTP), or a dotted path. Unset without DEBUG:
+# SMS alerts fail visibly in the admin instead of vanishing into a console.
+SMS_BACKEND = env_str("SMS_BACKEND", "console" if DEBUG else "")
+# Sinch: https://eu.sms.api.sinch.com/xms/v1/<service_plan_id>, its API token, the sender.
+SMS_API_URL = env_str("SMS_API_URL").rstrip("/")
+SMS_API_TOKEN = env_str("SMS_API_TOKEN")
+SMS_SENDER = env_str("SMS_SENDER")
+SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)
 
 # REST API
 REST_FRAMEWORK = {

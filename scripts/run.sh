@@ -37,6 +37,8 @@ fi
 if [[ $debug == True ]]; then
     echo "==> ensure_demo_user"
     "$PY" manage.py ensure_demo_user
+    echo "==> seed_demo"
+    "$PY" manage.py seed_demo
 fi
 
 echo "==> collectstatic"

@@ -1,0 +1,221 @@
+"""The deadlines still to be met, from stored Deadline rows: buckets, filters and counts.
+
+Nothing here re-evaluates a case: `cases/actions.py` stored every deadline when the case last
+changed. Each function runs a fixed number of queries, however many cases there are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from rules.models import RulePack
+
+from .access import visible_cases, visible_deadlines
+from .forms import ProcedureChoiceField, person_name
+from .models import Case, Deadline, Membership
+
+OVERDUE, TODAY, WEEK, LATER, SUSPENDED = "overdue", "today", "week", "later", "suspended"
+BUCKETS: list[tuple[str, Any]] = [
+    (OVERDUE, _("Overdue")),
+    (TODAY, _("Today")),
+    (WEEK, _("Next 7 days")),
+    (LATER, _("Later")),
+    (SUSPENDED, _("Suspended")),
+]
+BUCKET_LABELS = dict(BUCKETS)
+STATUS_TEXT: dict[str, Any] = {
+    Deadline.Status.OPEN: _("To do"),
+    Deadline.Status.MET: _("Met"),
+    Deadline.Status.MISSED: _("Missed"),
+    Deadline.Status.SUSPENDED: _("Suspended"),
+}
+PENDING = (Deadline.Status.OPEN, Deadline.Status.MISSED, Deadline.Status.SUSPENDED)
+ALL = "all"
+
+
+def status_text(status: str) -> Any:
+    """A deadline's status in words (open reads "to do")."""
+    return STATUS_TEXT.get(status, status)
+
+
+def bucket_conditions(today: dt.date) -> dict[str, Q]:
+    return {
+        OVERDUE: Q(due__lt=today),
+        TODAY: Q(due=today),
+        WEEK: Q(due__gt=today, due__lte=today + dt.timedelta(days=7)),
+        LATER: Q(due__gt=today + dt.timedelta(days=7)),
+        SUSPENDED: Q(due__isnull=True),
+    }
+
+
+def bucket_of(due: dt.date | None, today: dt.date) -> str:
+    if due is None:
+        return SUSPENDED
+    if due < today:
+        return OVERDUE
+    if due == today:
+        return TODAY
+    return WEEK if due <= today + dt.timedelta(days=7) else LATER
+
+
+class CaseFilterForm(forms.Form):
+    """Filters shared by the dashboard, its CSV export and the case list (all optional)."""
+
+    q = forms.CharField(label=_("Name or reference"), required=False, max_length=100)
+    caseworker = forms.ChoiceField(label=_("Caseworker"), required=False)
+    procedure = ProcedureChoiceField(
+        label=_("Procedure"),
+        required=False,
+        queryset=RulePack.objects.none(),
+        empty_label=_("All procedures"),
+        to_field_name="key",
+    )
+    department = forms.ChoiceField(label=_("Department"), required=False)
+
+    def __init__(
+        self, data: Any, *, membership: Membership, everyone_by_default: bool = False
+    ) -> None:
+        super().__init__(data)
+        self.membership = membership
+        self.everyone_by_default = everyone_by_default
+        members = (
+            get_user_model()
+            ._default_manager.filter(membership__organisation_id=membership.organisation_id)
+            .order_by("first_name", "last_name", "username")
+        )
+        caseworker: forms.ChoiceField = self.fields["caseworker"]  # type: ignore[assignment]
+        caseworker.choices = [(ALL, _("Everyone")), *((str(u.pk), person_name(u)) for u in members)]
+        cases = visible_cases(membership.user)
+        self.fields["procedure"].queryset = RulePack.objects.filter(  # type: ignore[attr-defined]
+            pk__in=cases.values("procedure_id")
+        ).order_by("name")
+        departments = cases.order_by("department").values_list("department", flat=True).distinct()
+        department: forms.ChoiceField = self.fields["department"]  # type: ignore[assignment]
+        department.choices = [("", _("All departments")), *((d, d) for d in departments)]
+
+    def default_caseworker(self) -> str:
+        """A caseworker starts with their own cases, a supervisor with the organisation's."""
+        if self.everyone_by_default or self.membership.is_supervisor:
+            return ALL
+        return str(self.membership.user_id)
+
+    def selected_caseworker(self) -> str:
+        chosen = self.cleaned_data.get("caseworker") if self.is_valid() else ""
+        return chosen or self.default_caseworker()
+
+    def filter_cases(self, cases: QuerySet[Case]) -> QuerySet[Case]:
+        """Cases matching the filters; an invalid filter matches nothing rather than everything."""
+        if not self.is_valid():
+            return cases.none()
+        data = self.cleaned_data
+        caseworker = self.selected_caseworker()
+        if caseworker != ALL:
+            cases = cases.filter(assigned_to_id=int(caseworker))
+        if data["procedure"] is not None:
+            cases = cases.filter(procedure=data["procedure"])
+        if data["department"]:
+            cases = cases.filter(department=data["department"])
+        if data["q"].strip():
+            text = data["q"].strip()
+            cases = cases.filter(Q(applicant_name__icontains=text) | Q(reference__icontains=text))
+        return cases
+
+    def has_active_filters(self) -> bool:
+        """Whether a filter other than the search box is set (it stays unfolded on phones)."""
+        return any(self.data.get(name) for name in self.fields if name != "q")
+
+    def query_string(self, **overrides: str) -> str:
+        """The current filters as a query string (for pagination and export links)."""
+        values = {name: self.data.get(name, "") for name in self.fields}
+        values.update(overrides)
+        return urlencode({k: v for k, v in values.items() if v})
+
+
+class CaseListFilterForm(CaseFilterForm):
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[
+            ("", _("Open files")),
+            (Case.State.CLOSED, _("Closed files")),
+            (ALL, _("All files")),
+        ],
+    )
+
+    def filter_cases(self, cases: QuerySet[Case]) -> QuerySet[Case]:
+        cases = super().filter_cases(cases)
+        state = self.cleaned_data.get("state") if self.is_valid() else ""
+        if state == ALL:
+            return cases
+        return cases.filter(state=state or Case.State.OPEN)
+
+
+class DeadlineFilterForm(CaseFilterForm):
+    status = forms.ChoiceField(
+        label=_("Urgency"), required=False, choices=[("", _("All pending")), *BUCKETS]
+    )
+
+    field_order = ["q", "caseworker", "status", "procedure", "department"]
+
+
+@dataclass(frozen=True)
+class Row:
+    deadline: Deadline
+    bucket: str
+    what_to_do: str
+
+    @property
+    def bucket_label(self) -> Any:
+        return BUCKET_LABELS[self.bucket]
+
+
+def pending_deadlines(form: DeadlineFilterForm, today: dt.date) -> QuerySet[Deadline]:
+    """Deadlines still to be met on open cases matching the filters (status filter excluded)."""
+    cases = form.filter_cases(visible_cases(form.membership.user))
+    return (
+        visible_deadlines(form.membership.user)
+        .filter(
+            case__in=cases.values("pk"),
+            case__state=Case.State.OPEN,
+            status__in=PENDING,
+            completed_on__isnull=True,
+        )
+        .select_related("case", "case__assigned_to", "case__procedure")
+    )
+
+
+def with_status(
+    deadlines: QuerySet[Deadline], form: DeadlineFilterForm, today: dt.date
+) -> QuerySet[Deadline]:
+    status = form.cleaned_data.get("status") if form.is_valid() else ""
+    if status:
+        deadlines = deadlines.filter(bucket_conditions(today)[status])
+    else:
+        deadlines = deadlines.filter(due__isnull=False)
+    return deadlines.order_by("due", "case__reference", "key")
+
+
+def bucket_counts(deadlines: QuerySet[Deadline], today: dt.date) -> dict[str, int]:
+    """How many deadlines fall in each bucket, in one query."""
+    counts: dict[str, int] = deadlines.aggregate(
+        **{
+            name: Count("id", filter=condition)
+            for name, condition in bucket_conditions(today).items()
+        }
+    )
+    return counts
+
+
+def rows(deadlines: Any, today: dt.date, descriptions: dict[tuple[int, str], str]) -> list[Row]:
+    return [
+        Row(d, bucket_of(d.due, today), descriptions.get((d.case.procedure_id, d.key), ""))
+        for d in deadlines
+    ]

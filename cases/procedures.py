@@ -1,0 +1,72 @@
+"""What the web app reads from a procedure's published rule pack (event types, departments...).
+
+Procedure knowledge stays in rule records: forms and pages ask here instead of listing event
+types, outcomes or departments themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rules.engine.evaluate import CompiledPack
+from rules.engine.pack import Outcome
+from rules.models import DeadlineRule, EventType, PackVersion, RulePack
+from rules.services import PackUnavailable, compiled_pack, published_version
+
+
+def published_procedures() -> list[RulePack]:
+    """Rule packs with a published version: the procedures a case can follow."""
+    return list(
+        RulePack.objects.filter(versions__status=PackVersion.Status.PUBLISHED)
+        .distinct()
+        .order_by("name")
+    )
+
+
+def compiled_for(procedure_key: str) -> CompiledPack | None:
+    """The compiled published version of a procedure; None when it has none or it is invalid."""
+    found = published_version(procedure_key)
+    if found is None:
+        return None
+    try:
+        return compiled_pack(*found)
+    except PackUnavailable:
+        return None
+
+
+def departments_on(procedure_key: str, day: dt.date) -> frozenset[str]:
+    """Department codes the procedure's department table accepts on a day."""
+    compiled = compiled_for(procedure_key)
+    return frozenset(compiled.departments_on(day)) if compiled else frozenset()
+
+
+def event_types(procedure_key: str) -> list[EventType]:
+    """The published version's event types, in the pack's order."""
+    found = published_version(procedure_key)
+    if found is None:
+        return []
+    return list(EventType.objects.filter(pack_version_id=found[0]).order_by("position", "id"))
+
+
+def outcome_definitions(procedure_key: str) -> tuple[Outcome, ...]:
+    compiled = compiled_for(procedure_key)
+    return compiled.definition.outcomes if compiled else ()
+
+
+def authority_outcome(procedure_key: str) -> str | None:
+    """Name of the result field carrying the competent authority, if the pack has one."""
+    compiled = compiled_for(procedure_key)
+    if compiled is None or not compiled.definition.authority_table:
+        return None
+    return compiled.definition.authority_outcome
+
+
+def deadline_descriptions() -> dict[tuple[int, str], str]:
+    """(procedure id, deadline key) -> what the deadline asks for, from published versions."""
+    rows = (
+        DeadlineRule.objects.filter(pack_version__status=PackVersion.Status.PUBLISHED)
+        .order_by("pack_version__number")
+        .values_list("pack_version__pack_id", "key", "description")
+    )
+    # Ordered by version number: a newer published version's text wins.
+    return {(pack_id, key): description for pack_id, key, description in rows}

@@ -1,0 +1,33 @@
+"""Roles as Django groups, created after every migrate.
+
+"legal staff" edit the rules (every permission of the rules app, with is_staff for the admin),
+plus what other apps grant them (notifications: message templates), and never a case.
+Caseworkers and supervisors are memberships (cases.models.Membership), not groups: they work in
+the app and get no admin access unless someone grants it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+
+LEGAL_STAFF = "legal staff"
+LEGAL_STAFF_APPS = ("rules",)
+
+
+def ensure_groups(
+    *, apps: Any = global_apps, verbosity: int = 1, using: str = "default", **kwargs: Any
+) -> None:
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for label in LEGAL_STAFF_APPS:
+        # Permissions are created by another post_migrate receiver; make sure they exist.
+        create_permissions(global_apps.get_app_config(label), verbosity=0, using=using)
+    group, _ = group_model._default_manager.using(using).get_or_create(name=LEGAL_STAFF)
+    wanted = permission_model._default_manager.using(using).filter(
+        content_type__app_label__in=LEGAL_STAFF_APPS
+    )
+    # Added, never reset: other apps grant the group their own permissions (message templates).
+    group.permissions.add(*wanted)

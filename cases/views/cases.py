@@ -1,0 +1,184 @@
+"""The case list, a case's page, and the forms that open and change a case."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import F, OuterRef, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_safe
+
+from rules.services import today
+
+from .. import actions, procedures
+from ..access import case_for, visible_cases
+from ..dashboard import PENDING, CaseListFilterForm, status_text
+from ..forms import CaseForm, EventForm, NewElementForm, show_refusal
+from ..history import recent_changes
+from ..models import Case, Deadline
+from .common import PAGE_SIZE, member_or_403
+
+
+@require_safe
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    membership = member_or_403(request)
+    form = CaseListFilterForm(request.GET, membership=membership, everyone_by_default=True)
+    next_pending = Deadline.objects.filter(
+        case=OuterRef("pk"), status__in=PENDING, completed_on__isnull=True, due__isnull=False
+    ).order_by("due", "id")
+    cases = (
+        form.filter_cases(visible_cases(request.user))
+        .select_related("assigned_to", "procedure")
+        .annotate(
+            next_due=Subquery(next_pending.values("due")[:1]),
+            next_label=Subquery(next_pending.values("label")[:1]),
+        )
+        .order_by(F("state").desc(), F("next_due").asc(nulls_last=True), "reference")
+    )
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cases/case_list.html",
+        {
+            "form": form,
+            "page": page,
+            "today": today(),
+            "query": form.query_string(),
+            "selected_caseworker": form.selected_caseworker(),
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def case_create(request: HttpRequest) -> HttpResponse:
+    membership = member_or_403(request)
+    organisation = membership.organisation
+    form = CaseForm(
+        request.POST or None, organisation=organisation, initial={"assigned_to": request.user.pk}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = actions.create_case(
+                organisation=organisation, user=request.user, **form.changes()
+            )
+        except actions.CaseRefused as refused:
+            show_refusal(form, refused)
+        else:
+            messages.success(
+                request, _("The file of %(name)s is open.") % {"name": case.applicant_name}
+            )
+            return redirect("case-detail", pk=case.pk)
+    return render(request, "cases/case_form.html", {"form": form, "case": None})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = member_or_403(request)
+    case = case_for(request.user, pk)
+    form = CaseForm(request.POST or None, instance=case, organisation=membership.organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.update_case(case, user=request.user, **form.changes())
+        except actions.CaseRefused as refused:
+            show_refusal(form, refused)
+            case.refresh_from_db()
+        else:
+            messages.success(request, _("The file is updated and its deadlines recomputed."))
+            return redirect("case-detail", pk=case.pk)
+    return render(request, "cases/case_form.html", {"form": form, "case": case})
+
+
+# The pack format's confidence levels (rules/engine/pack.py), not procedure knowledge.
+CONFIDENCE_TEXT = {
+    "certain": gettext_lazy("certain"),
+    "likely": gettext_lazy("likely"),
+    "unsure": gettext_lazy("unsure, under review"),
+}
+
+
+def deadline_rows(case: Case, day: dt.date) -> list[dict[str, Any]]:
+    """Dated deadlines first, soonest first; suspended ones (no due date) last."""
+    deadlines = sorted(
+        case.deadlines.all(), key=lambda d: (d.due is None, d.due or dt.date.min, d.pk)
+    )
+    return [
+        {
+            "deadline": d,
+            "status": d.status_on(day),
+            "status_text": status_text(d.status_on(day)),
+            "confidence": CONFIDENCE_TEXT.get(d.confidence, d.confidence),
+        }
+        for d in deadlines
+    ]
+
+
+def _day(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def outcomes_of(case: Case) -> list[dict[str, Any]]:
+    """The pack's outcomes (admissibility, right to remain...) with this case's results."""
+    shown = []
+    for outcome in procedures.outcome_definitions(case.procedure.key):
+        result = case.evaluation.get(outcome.key)
+        if result is None:
+            continue
+        entry: dict[str, Any] = {"key": outcome.key, "label": outcome.label, "shape": outcome.shape}
+        if outcome.shape == "value":
+            entry["value"] = ", ".join(map(str, result)) if isinstance(result, list) else result
+        else:
+            entry.update(result)
+            entry["status_text"] = str(result.get("status", "")).replace("_", " ")
+            entry["since_day"] = _day(result.get("since"))
+        shown.append(entry)
+    return shown
+
+
+@require_safe
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    member_or_403(request)
+    case = case_for(request.user, pk)
+    event_types = procedures.event_types(case.procedure.key)
+    authority_key = procedures.authority_outcome(case.procedure.key)
+    day = today()
+    event_labels = {t.code: t.label for t in event_types}
+    rule_pack = case.evaluation.get("rule_pack") or {}
+    return render(
+        request,
+        "cases/case_detail.html",
+        {
+            "case": case,
+            "today": day,
+            "events": [
+                (e, event_labels.get(e.type, e.type), e.outcome.replace("_", " "))
+                for e in case.events.all()
+            ],
+            "event_labels": event_labels,
+            "new_elements": list(case.new_elements.all()),
+            "deadlines": deadline_rows(case, day),
+            "authority": case.evaluation.get(authority_key) if authority_key else None,
+            "has_authority": authority_key is not None,
+            "outcomes": outcomes_of(case),
+            "warnings": case.evaluation.get("warnings", []),
+            "notes": case.evaluation.get("notes", []),
+            "rule_pack": rule_pack,
+            "verified_on": _day(rule_pack.get("verified_on")),
+            "event_form": EventForm(event_types=event_types, auto_id="new-event-%s"),
+            "element_form": NewElementForm(auto_id="new-element-%s"),
+            "changes": recent_changes(case, event_labels),
+        },
+    )
