@@ -46,8 +46,9 @@ def _field_for(path: str) -> str:
     return "__all__" if not last or "[" in last else last
 
 
-def evaluate_and_store(case: Case, *, user: User | None, reason: str,
-                       as_of: dt.date | None = None) -> dict[str, Any]:
+def evaluate_and_store(
+    case: Case, *, user: User | None, reason: str, as_of: dt.date | None = None
+) -> dict[str, Any]:
     """Re-evaluate a case from its stored facts and store the deadlines it produced."""
     payload = case.evaluation_payload()
     if as_of is not None:
@@ -68,8 +69,12 @@ def evaluate_and_store(case: Case, *, user: User | None, reason: str,
             "label": item["label"],
             "due": dt.date.fromisoformat(item["due"]) if item["due"] else None,
             "status": item["status"],
-            "completed_on": (dt.date.fromisoformat(item["completed_by"]["date"])
-                             if item["completed_by"] and item["status"] == "met" else None),
+            # Done, even late: a late step is shown as missed but is no longer to be done.
+            "completed_on": (
+                dt.date.fromisoformat(item["completed_by"]["date"])
+                if item["completed_by"]
+                else None
+            ),
             "non_working_day": item["non_working_day"],
             "trigger_type": item["trigger"]["type"],
             "trigger_date": dt.date.fromisoformat(item["trigger"]["date"]),
@@ -105,15 +110,25 @@ def evaluate_and_store(case: Case, *, user: User | None, reason: str,
 
 
 CASE_FIELDS = (
-    "reference", "applicant_name", "department", "preferred_language", "phone", "email",
-    "sms_consent", "email_consent", "assigned_to", "procedure", "previous_reexaminations",
+    "reference",
+    "applicant_name",
+    "department",
+    "preferred_language",
+    "phone",
+    "email",
+    "sms_consent",
+    "email_consent",
+    "assigned_to",
+    "procedure",
+    "previous_reexaminations",
     "state",
 )
 
 
 @transaction.atomic
-def create_case(*, organisation: Organisation, user: User, reason: str = "case opened",
-                **fields: Any) -> Case:
+def create_case(
+    *, organisation: Organisation, user: User, reason: str = "case opened", **fields: Any
+) -> Case:
     case = Case(organisation=organisation, **{k: v for k, v in fields.items() if k in CASE_FIELDS})
     _history(case, user, reason)
     case.save()
@@ -133,8 +148,16 @@ def update_case(case: Case, *, user: User, reason: str = "case updated", **chang
 
 
 @transaction.atomic
-def record_event(case: Case, *, user: User, type: str, date: dt.date, outcome: str = "",
-                 note: str = "", reason: str = "event recorded") -> CaseEvent:
+def record_event(
+    case: Case,
+    *,
+    user: User,
+    type: str,
+    date: dt.date,
+    outcome: str = "",
+    note: str = "",
+    reason: str = "event recorded",
+) -> CaseEvent:
     event = CaseEvent(case=case, type=type, date=date, outcome=outcome or "", note=note)
     _history(event, user, reason)
     event.save()
@@ -143,8 +166,9 @@ def record_event(case: Case, *, user: User, type: str, date: dt.date, outcome: s
 
 
 @transaction.atomic
-def update_event(event: CaseEvent, *, user: User, reason: str = "event corrected",
-                 **changes: Any) -> CaseEvent:
+def update_event(
+    event: CaseEvent, *, user: User, reason: str = "event corrected", **changes: Any
+) -> CaseEvent:
     for name in ("type", "date", "outcome", "note"):
         if name in changes:
             setattr(event, name, changes[name] or ("" if name in ("outcome", "note") else None))
@@ -163,8 +187,15 @@ def delete_event(event: CaseEvent, *, user: User, reason: str = "event deleted")
 
 
 @transaction.atomic
-def add_new_element(case: Case, *, user: User, date: dt.date, known_on: dt.date | None = None,
-                    description: str = "", reason: str = "new element recorded") -> NewElement:
+def add_new_element(
+    case: Case,
+    *,
+    user: User,
+    date: dt.date,
+    known_on: dt.date | None = None,
+    description: str = "",
+    reason: str = "new element recorded",
+) -> NewElement:
     element = NewElement(case=case, date=date, known_on=known_on, description=description)
     _history(element, user, reason)
     element.save()
@@ -173,8 +204,9 @@ def add_new_element(case: Case, *, user: User, date: dt.date, known_on: dt.date 
 
 
 @transaction.atomic
-def update_new_element(element: NewElement, *, user: User, reason: str = "new element corrected",
-                       **changes: Any) -> NewElement:
+def update_new_element(
+    element: NewElement, *, user: User, reason: str = "new element corrected", **changes: Any
+) -> NewElement:
     for name in ("date", "known_on", "description"):
         if name in changes:
             setattr(element, name, changes[name])
@@ -185,8 +217,9 @@ def update_new_element(element: NewElement, *, user: User, reason: str = "new el
 
 
 @transaction.atomic
-def delete_new_element(element: NewElement, *, user: User,
-                       reason: str = "new element deleted") -> None:
+def delete_new_element(
+    element: NewElement, *, user: User, reason: str = "new element deleted"
+) -> None:
     case = element.case
     _history(element, user, reason)
     element.delete()
@@ -194,8 +227,9 @@ def delete_new_element(element: NewElement, *, user: User,
 
 
 @transaction.atomic
-def rotate_feed_token(membership: Membership, *, user: User,
-                      reason: str = "calendar link renewed") -> Membership:
+def rotate_feed_token(
+    membership: Membership, *, user: User, reason: str = "calendar link renewed"
+) -> Membership:
     """Give a member a new calendar feed token: the old feed URL stops working at once."""
     membership.feed_token = new_feed_token()
     _history(membership, user, reason)

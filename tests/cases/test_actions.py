@@ -72,3 +72,13 @@ def test_facts_the_rules_refuse_are_not_saved(case: Case) -> None:
         )
     assert "outcome" in refused.value.errors
     assert not case.events.exists()
+
+
+def test_a_step_done_late_is_missed_but_no_longer_pending(case: Case) -> None:
+    actions.record_event(case, user=case.assigned_to, type="registration", date=dt.date(2026, 4, 1))
+    actions.record_event(
+        case, user=case.assigned_to, type="ofpra_submission", date=dt.date(2026, 4, 20)
+    )
+    deadline = Deadline.objects.get(case=case, key="ofpra_submission")
+    assert (deadline.status, deadline.completed_on) == ("missed", dt.date(2026, 4, 20))
+    assert not deadline.is_pending
