@@ -189,6 +189,8 @@ def pending_deadlines(form: DeadlineFilterForm, today: dt.date) -> QuerySet[Dead
             completed_on__isnull=True,
         )
         .select_related("case", "case__assigned_to", "case__procedure")
+        # Each case's stored evaluation is ~2 KB of JSON that no list shows.
+        .defer("case__evaluation", "case__evaluation_errors")
     )
 
 

@@ -116,7 +116,13 @@ class Case(models.Model):
                 fields=["organisation", "reference"], name="unique_case_reference"
             ),
         ]
-        indexes = [models.Index(fields=["organisation", "state"])]
+        indexes = [
+            models.Index(fields=["organisation", "state"]),
+            # The dashboard's "my cases", and its department and procedure filter choices.
+            models.Index(fields=["organisation", "assigned_to", "state"]),
+            models.Index(fields=["organisation", "department"]),
+            models.Index(fields=["organisation", "procedure"]),
+        ]
 
     def __str__(self) -> str:
         return self.reference
