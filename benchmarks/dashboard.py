@@ -794,3 +794,7 @@ def main() -> int:
     )
     print_report(report)
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

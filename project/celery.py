@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from celery.app import trace
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
@@ -21,6 +22,20 @@ app.conf.update(
     beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
 )
 app.autodiscover_tasks()
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _check_database_connections(sender: Any = None, **kwargs: Any) -> None:
+    """Reuse a database connection across tasks as Django does across requests: dropped when
+    older than CONN_MAX_AGE or when it failed, health-checked before reuse (settings.py:
+    CELERY_DB_REUSE_MAX). Not for eager tasks, which run inside the caller's transaction."""
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
 
 # Celery logs every task's return value at INFO; a value could carry personal data, so the
 # success line names the task, its id and its duration only.

@@ -186,6 +186,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_IGNORE_RESULT = True
 # The queue tasks go to and the worker reads (tests give each run its own).
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Celery closes the database connection around every task unless told to reuse it: a new
+# PostgreSQL connection per task doubled the cost of sending an alert. project/celery.py checks
+# the connection before each task instead, as Django does per request (CONN_MAX_AGE, health
+# checks), and Celery still drops it every CELERY_DB_REUSE_MAX tasks.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 
 # Deadline alerts (notifications/README.md). Lead times and recipients are rule data, not here.
 # Absolute address of the site, for the links in alert emails.

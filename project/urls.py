@@ -13,6 +13,7 @@ from project.views import healthz
 app_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("rules.urls")),
     path("", include("cases.urls")),
+    path("", include("notifications.urls")),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [

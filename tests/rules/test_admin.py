@@ -97,7 +97,7 @@ def test_an_edit_in_the_admin_changes_the_next_evaluation(
 
     def due() -> str:
         result = token_client.post("/api/v1/evaluate", case, format="json").json()
-        return next(d["due"] for d in result["deadlines"] if d["key"] == "ofpra_submission")
+        return str(next(d["due"] for d in result["deadlines"] if d["key"] == "ofpra_submission"))
 
     assert due() == "2026-04-09"
     version = submission_version(asylum_pack)

@@ -45,7 +45,7 @@ def body(**changes: Any) -> dict[str, Any]:
     return payload
 
 
-def post(client: Client, payload: Any) -> HttpResponse:
+def post(client: Client, payload: Any) -> Any:
     """POST a payload: bytes and str are sent as they are, anything else as JSON."""
     data = payload if isinstance(payload, bytes | str) else json.dumps(payload)
     return client.post(URL, data=data, content_type="application/json")

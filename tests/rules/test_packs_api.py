@@ -38,7 +38,8 @@ def error_list(response: HttpResponse, status: int) -> list[dict[str, str]]:
 def rule(data: dict[str, Any], key: str) -> dict[str, Any]:
     found = [r for r in data["deadline_rules"] if r["key"] == key]
     assert len(found) == 1, key
-    return found[0]
+    result: dict[str, Any] = found[0]
+    return result
 
 
 def in_force(token_client: APIClient, day: str) -> dict[str, Any]:

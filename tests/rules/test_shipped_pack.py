@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rules.engine.pack import PackDefinition, parse_pack
+from rules.engine.pack import PackDefinition, Provenance, parse_pack
 
 PACK_FILE = Path(__file__).resolve().parents[2] / "rules/packs/asylum-reexamination/pack.json"
 
@@ -63,7 +63,7 @@ def test_alsace_moselle_departments_use_the_moselle_holiday_calendar(pack: PackD
 
 
 def test_every_rule_version_cites_a_basis_a_source_and_a_confidence(pack: PackDefinition) -> None:
-    versions = [v for rule in pack.deadline_rules for v in rule.versions]
+    versions: list[Provenance] = [v for rule in pack.deadline_rules for v in rule.versions]
     versions += [r for outcome in pack.outcomes for r in outcome.rules]
     versions += list(pack.warnings) + list(pack.milestones)
     versions += [v for table in pack.lookup_tables for v in table.versions]

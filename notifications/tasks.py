@@ -1,0 +1,68 @@
+"""Celery tasks: they take ids, are queued on commit, and can run twice without harm.
+
+Late acknowledgement and a prefetch of one are set for every task in project/celery.py, so a
+worker killed mid-task leaves its message to be delivered again; the conditional claim in
+sender.py makes that second delivery a no-op when the first one finished.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+
+from . import planner, sender
+from .dispatch import dispatch_due
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="notifications.plan_due_alerts", acks_late=True, ignore_result=True)
+def plan_due_alerts() -> None:
+    """Beat, every few minutes: plan every case's alerts and queue whatever is due."""
+    planner.run_planner()
+
+
+@shared_task(name="notifications.plan_case_alerts", acks_late=True, ignore_result=True)
+def plan_case_alerts(case_id: int) -> None:
+    """After a case's deadlines changed: re-plan that case, queue what became due."""
+    planner.plan_cases([case_id])
+    transaction.on_commit(lambda: dispatch_due(case_ids=[case_id]))
+
+
+@shared_task(
+    bind=True,
+    name="notifications.send_notification",
+    acks_late=True,
+    ignore_result=True,
+    max_retries=None,
+)
+def send_notification(self: Any, notification_id: int) -> str:
+    """Send one alert. Transient errors come back with exponential backoff; the number of
+    attempts is bounded by ALERT_MAX_ATTEMPTS, counted in the database so that it survives
+    restarts; permanent errors stop at once and show in the admin."""
+    outcome = sender.send_notification(notification_id)
+    if outcome.retry_in is not None:
+        # The row already says planned, due at the retry time: if this message is lost, the
+        # dispatcher queues it again.
+        raise self.retry(countdown=outcome.retry_in, max_retries=settings.ALERT_MAX_ATTEMPTS)
+    return outcome.status
+
+
+def schedule_case_planning(case_id: int) -> None:
+    """cases.actions.after_deadlines_change hook, called on commit: queue the case's planning.
+
+    A broker that is down must not fail the caseworker's save (already committed): the
+    periodic planner picks the case up on its next run.
+    """
+    try:
+        plan_case_alerts.delay(case_id)
+    except Exception as error:  # kombu's OperationalError, redis' ConnectionError, OSError...
+        logger.warning(
+            "case %d: alert planning not queued (%s); the periodic planner will plan it",
+            case_id,
+            type(error).__name__,
+        )
