@@ -11,6 +11,7 @@ withdrawn. Rows being sent, sent, failed or acknowledged are never touched here.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections import defaultdict
@@ -23,9 +24,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Case, Deadline, Membership
-from rules.engine.calendars import Calendar, get_calendar
+from rules.engine.calendars import Calendar
 from rules.engine.pack import AlertRule
-from rules.services import alert_rules
+from rules.services import alert_rules, working_calendar
 
 from . import schedule
 from .models import NO_LEAD_DAYS, Notification, PlannerRun
@@ -112,7 +113,9 @@ class Timing:
     sms_start_hour: int
     sms_end_hour: int
     staff_language: str
-    calendar: Calendar
+    # Working days for escalation: the procedure's own calendar (its pack's holiday country and
+    # weekend), set per procedure by the planner.
+    calendar: Calendar | None = None
 
     @classmethod
     def from_settings(cls) -> Timing:
@@ -121,7 +124,6 @@ class Timing:
             sms_start_hour=settings.ALERT_SMS_START_HOUR,
             sms_end_hour=settings.ALERT_SMS_END_HOUR,
             staff_language=settings.LANGUAGE_CODE,
-            calendar=get_calendar("FR"),
         )
 
     def for_channel(self, channel: str, moment: dt.datetime) -> dt.datetime:
@@ -260,6 +262,8 @@ def _escalation_time(
         anchor = schedule.overdue_time(due, timing.send_hour)
         if anchor > now:
             return None
+    if timing.calendar is None:
+        raise ValueError("escalation needs the procedure's working-day calendar")
     return schedule.escalation_time(
         anchor, rule.after_working_days, timing.calendar, timing.send_hour
     )
@@ -403,6 +407,7 @@ def _plan_chunk(
             )
 
     counts = PlanCounts(cases=len(cases))
+    calendars: dict[str, Timing] = {}
     to_create: list[Notification] = []
     revive: list[tuple[int, Wanted]] = []
     reschedule: list[tuple[int, Wanted]] = []
@@ -411,6 +416,8 @@ def _plan_chunk(
         procedure = case.procedure.key
         if procedure not in policies:
             policies[procedure] = alert_rules(procedure)
+        if procedure not in calendars:
+            calendars[procedure] = dataclasses.replace(timing, calendar=working_calendar(procedure))
         facts = CaseFacts(
             id=case.pk,
             open=case.state == Case.State.OPEN,
@@ -424,7 +431,7 @@ def _plan_chunk(
         wanted = {
             w.key: w
             for w in wanted_alerts(
-                facts, policies[procedure], overdue.get(case.pk, {}), now, timing
+                facts, policies[procedure], overdue.get(case.pk, {}), now, calendars[procedure]
             )
         }
         rows = existing.get(case.pk, {})

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 
+from .engine.calendars import Calendar
 from .engine.durable import DurableError
 from .engine.evaluate import CompiledPack, compile_pack, evaluate
 from .engine.inputs import InputError, parse_case
@@ -106,3 +107,11 @@ def alert_rules(procedure: str) -> dict[str, tuple[AlertRule, ...]]:
         return {}
     pack = compiled_pack(*found).definition
     return {rule.key: rule.alerts for rule in pack.deadline_rules}
+
+
+def working_calendar(procedure: str) -> Calendar:
+    """The national working-day calendar of a procedure's published pack (holidays, weekend)."""
+    found = None if "\x00" in procedure else published_version(procedure)
+    if found is None:
+        raise PackUnavailable(f"no published rule pack {procedure!r}")
+    return compiled_pack(*found).national
