@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
@@ -49,17 +50,31 @@ def _field_for(path: str) -> str:
 def evaluate_and_store(
     case: Case, *, user: User | None, reason: str, as_of: dt.date | None = None
 ) -> dict[str, Any]:
-    """Re-evaluate a case from its stored facts and store the deadlines it produced."""
+    """Re-evaluate a case from its stored facts and store the deadlines it produced.
+
+    The texts are stored in each of the site's languages (one evaluation per language; dates and
+    statuses do not depend on it), so that every reader sees them in their own.
+    """
     payload = case.evaluation_payload()
     if as_of is not None:
         payload["as_of"] = as_of.isoformat()
+    default = settings.LANGUAGE_CODE[:2]
+    languages = [default, *(code[:2] for code, _ in settings.LANGUAGES if code[:2] != default)]
     try:
-        result = evaluate_request(payload)
+        results = {lang: evaluate_request({**payload, "language": lang}) for lang in languages}
     except InputError as error:
         errors: dict[str, list[str]] = {}
         for item in error.errors:
             errors.setdefault(_field_for(item["field"]), []).append(item["message"])
         raise CaseRefused(errors) from error
+    result = results[default]
+    texts = {
+        lang: {
+            d["key"]: {"label": d["label"], "explanation": d["explanation"]}
+            for d in other["deadlines"]
+        }
+        for lang, other in results.items()
+    }
 
     existing = {d.key: d for d in case.deadlines.all()}
     seen = set()
@@ -82,6 +97,7 @@ def evaluate_and_store(
             "confidence": item["rule"]["confidence"],
             "legal_basis": item["legal_basis"],
             "explanation": item["explanation"],
+            "texts": {lang: by_key[item["key"]] for lang, by_key in texts.items()},
             "pack_version": result["rule_pack"]["version"],
         }
         deadline = existing.get(item["key"])
@@ -99,7 +115,10 @@ def evaluate_and_store(
             _history(deadline, user, reason)
             deadline.delete()
 
-    case.evaluation = {k: v for k, v in result.items() if k != "deadlines"}
+    case.evaluation = {
+        lang: {k: v for k, v in other.items() if k != "deadlines"}
+        for lang, other in results.items()
+    }
     case.evaluation_errors = []
     case.evaluated_at = timezone.now()
     case.save(update_fields=["evaluation", "evaluation_errors", "evaluated_at", "updated_at"])

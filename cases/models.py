@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -127,6 +128,12 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    def evaluation_for(self, language: str) -> dict[str, Any]:
+        """The last evaluation's results written in a language (the site's default otherwise)."""
+        stored = self.evaluation or {}
+        found = stored.get(language[:2]) or stored.get(settings.LANGUAGE_CODE[:2])
+        return found if isinstance(found, dict) else {}
+
     def evaluation_payload(self) -> dict[str, Any]:
         """The case's facts in the shape of an API request."""
         return {
@@ -206,6 +213,8 @@ class Deadline(models.Model):
     confidence = models.CharField(max_length=10)
     legal_basis = models.CharField(max_length=300)
     explanation = models.TextField()
+    # Label and explanation in each of the site's languages: {"en": {"label": ..., ...}}.
+    texts = models.JSONField(default=dict, blank=True)
     pack_version = models.PositiveIntegerField()
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
@@ -222,6 +231,19 @@ class Deadline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.due}"
+
+    def text_in(self, language: str, name: str) -> str:
+        """The label or explanation in a language, else as stored in the site's default."""
+        texts = (self.texts or {}).get(language[:2]) or {}
+        return str(texts.get(name) or getattr(self, name))
+
+    @property
+    def label_text(self) -> str:
+        return self.text_in(get_language() or settings.LANGUAGE_CODE, "label")
+
+    @property
+    def explanation_text(self) -> str:
+        return self.text_in(get_language() or settings.LANGUAGE_CODE, "explanation")
 
     def status_on(self, day: Any) -> str:
         """The status on a day: an open deadline whose due date has passed is missed."""

@@ -7,11 +7,16 @@ types, outcomes or departments themselves.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+
+from django.conf import settings
+from django.utils.translation import get_language
 
 from rules.engine.evaluate import CompiledPack
 from rules.engine.pack import Outcome
 from rules.models import DeadlineRule, EventType, PackVersion, RulePack
 from rules.services import PackUnavailable, compiled_pack, published_version
+from rules.services import translator as _tr
 
 
 def published_procedures() -> list[RulePack]:
@@ -45,7 +50,16 @@ def event_types(procedure_key: str) -> list[EventType]:
     found = published_version(procedure_key)
     if found is None:
         return []
-    return list(EventType.objects.filter(pack_version_id=found[0]).order_by("position", "id"))
+    rows = list(EventType.objects.filter(pack_version_id=found[0]).order_by("position", "id"))
+    text = translator(procedure_key)
+    for row in rows:  # shown, never saved: labels in the reader's language
+        row.label = text(row.label)
+    return rows
+
+
+def translator(procedure_key: str) -> Callable[[str], str]:
+    """Pack texts of the procedure in the active language (the pack's own translations)."""
+    return _tr(procedure_key, get_language() or settings.LANGUAGE_CODE)
 
 
 def outcome_definitions(procedure_key: str) -> tuple[Outcome, ...]:

@@ -109,7 +109,11 @@ def context_for(notification: Notification, language: str, now: dt.datetime) -> 
     context = {
         **common,
         "case_reference": case.reference,
-        "deadline_label": deadline.label if deadline is not None else notification.deadline_key,
+        "deadline_label": (
+            deadline.text_in(notification.language, "label")
+            if deadline is not None
+            else notification.deadline_key
+        ),
         "legal_basis": deadline.legal_basis if deadline is not None else "",
         "case_url": base + reverse("case-detail", args=[case.pk]),
         "ack_url": base + reverse("notifications:ack", args=[notification.ack_token]),

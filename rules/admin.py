@@ -32,6 +32,7 @@ from .models import (
     Milestone,
     Outcome,
     OutcomeRule,
+    PackTranslation,
     PackVersion,
     RulePack,
     WarningRule,
@@ -151,6 +152,12 @@ class RulePackAdmin(SimpleHistoryAdmin):
         return f"v{version.number}" if version else "none"
 
 
+class TranslationInline(admin.TabularInline):
+    model = PackTranslation
+    extra = 0
+    fields = ("language", "source", "text")
+
+
 class EventTypeInline(admin.TabularInline):
     model = EventType
     extra = 0
@@ -208,6 +215,7 @@ class PackVersionAdmin(PackRecordAdmin):
         LookupTableLinks,
         OutcomeLinks,
         WarningLinks,
+        TranslationInline,
     )
     actions = ("make_draft_copy", "publish", "validate_versions")
     fieldsets = (

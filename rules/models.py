@@ -591,6 +591,28 @@ class WarningRule(Provenance):
         return self.pack_version_id
 
 
+class PackTranslation(PackRecord):
+    """A pack text in another language (the English text as written in the pack is the key)."""
+
+    pack_version = models.ForeignKey(
+        PackVersion, on_delete=models.CASCADE, related_name="translations"
+    )
+    position = models.PositiveIntegerField(default=0)
+    language = models.CharField(max_length=2, help_text="Two-letter code, e.g. fr.")
+    source = models.TextField(help_text="The text exactly as the pack writes it.")
+    text = models.TextField(help_text="The translation; keep {alias.field} placeholders.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pack_version", "language", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.language}: {self.source[:40]}"
+
+    def pack_version_id_for_revision(self) -> int | None:
+        return self.pack_version_id
+
+
 RECORD_MODELS: tuple[type[models.Model], ...] = (
     PackVersion,
     EventType,
@@ -604,4 +626,5 @@ RECORD_MODELS: tuple[type[models.Model], ...] = (
     Outcome,
     OutcomeRule,
     WarningRule,
+    PackTranslation,
 )

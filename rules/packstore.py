@@ -30,6 +30,7 @@ from .models import (
     Milestone,
     Outcome,
     OutcomeRule,
+    PackTranslation,
     PackVersion,
     RulePack,
     WarningRule,
@@ -163,6 +164,7 @@ def pack_dict(version: PackVersion) -> dict[str, Any]:
             ),
             Prefetch("outcomes", queryset=Outcome.objects.prefetch_related("rules")),
             "warnings",
+            "translations",
         )
         .get(pk=version.pk)
     )
@@ -200,7 +202,16 @@ def pack_dict(version: PackVersion) -> dict[str, Any]:
         "warnings": [
             {**_record(w, WARNING_FIELDS), **_record(w, PROVENANCE)} for w in version.warnings.all()
         ],
+        **translations_dict(version.translations.all()),
     }
+
+
+def translations_dict(rows: Any) -> dict[str, Any]:
+    """{"translations": {language: {source: text}}}, or nothing when there are none."""
+    tables: dict[str, dict[str, str]] = {}
+    for row in rows:
+        tables.setdefault(row.language, {})[row.source] = row.text
+    return {"translations": tables} if tables else {}
 
 
 def definition(version: PackVersion) -> PackDefinition:
@@ -296,6 +307,17 @@ def load_pack(
             position=i,
             **_json_text(_fields(item, WARNING_FIELDS + PROVENANCE), "when"),
         )
+    position = 0
+    for language, table in (data.get("translations") or {}).items():
+        for source, text in table.items():
+            PackTranslation.objects.create(
+                pack_version=version,
+                position=position,
+                language=language,
+                source=source,
+                text=text,
+            )
+            position += 1
     # Read back through the same path the engine uses: what was stored must be what was read.
     if parse_pack(pack_dict(version)) != dataclasses.replace(parsed, version=number):
         raise PackError([("", "the stored pack differs from the file (a bug: please report it)")])
@@ -451,6 +473,16 @@ def _place(instance: models.Model, data: dict[str, Any]) -> str | None:
             outcome_rule_dict(instance),
         )
         return f"outcomes[{o}].rules[{r}]"
+    if isinstance(instance, PackTranslation):
+        translations = [
+            instance if row.pk == instance.pk else row
+            for row in PackTranslation.objects.filter(pack_version=instance.pack_version_id)
+        ]
+        if instance.pk is None:
+            translations.append(instance)
+        data.pop("translations", None)
+        data.update(translations_dict(translations))
+        return f"translations.{instance.language}[{instance.source!r}]"
     if isinstance(instance, WarningRule):
         old = original(WarningRule)
         ident = (old.code, old.version) if isinstance(old, WarningRule) else None

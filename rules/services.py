@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from django.db import connection
 from .engine.calendars import Calendar
 from .engine.durable import DurableError
 from .engine.evaluate import CompiledPack, compile_pack, evaluate
+from .engine.explain import language_of
 from .engine.inputs import InputError, parse_case
 from .engine.pack import AlertRule, PackError
 from .models import PackVersion, RulePack
@@ -115,3 +117,12 @@ def working_calendar(procedure: str) -> Calendar:
     if found is None:
         raise PackUnavailable(f"no published rule pack {procedure!r}")
     return compiled_pack(*found).national
+
+
+def translator(procedure: str, language: str) -> Callable[[str], str]:
+    """A function giving a pack text of the procedure in a language (unchanged if untranslated)."""
+    found = None if "\x00" in procedure else published_version(procedure)
+    if found is None:
+        return lambda text: text
+    table = compiled_pack(*found).definition.translations.get(language_of(language), {})
+    return lambda text: table.get(text, text)

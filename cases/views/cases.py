@@ -11,8 +11,8 @@ from django.core.paginator import Paginator
 from django.db.models import F, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from rules.services import today
@@ -122,6 +122,12 @@ def deadline_rows(case: Case, day: dt.date) -> list[dict[str, Any]]:
     ]
 
 
+def _words(text: Any, code: str) -> str:
+    """A code shown to a person: its translation, else the code with spaces."""
+    translated = text(code)
+    return str(translated if translated != code else code.replace("_", " "))
+
+
 def _day(value: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if isinstance(value, str) else None
@@ -129,19 +135,25 @@ def _day(value: Any) -> dt.date | None:
         return None
 
 
-def outcomes_of(case: Case) -> list[dict[str, Any]]:
+def outcomes_of(case: Case, evaluation: dict[str, Any]) -> list[dict[str, Any]]:
     """The pack's outcomes (admissibility, right to remain...) with this case's results."""
     shown = []
+    text = procedures.translator(case.procedure.key)
     for outcome in procedures.outcome_definitions(case.procedure.key):
-        result = case.evaluation.get(outcome.key)
+        result = evaluation.get(outcome.key)
         if result is None:
             continue
-        entry: dict[str, Any] = {"key": outcome.key, "label": outcome.label, "shape": outcome.shape}
+        entry: dict[str, Any] = {
+            "key": outcome.key,
+            "label": text(outcome.label),
+            "shape": outcome.shape,
+        }
         if outcome.shape == "value":
-            entry["value"] = ", ".join(map(str, result)) if isinstance(result, list) else result
+            values = result if isinstance(result, list) else [result]
+            entry["value"] = ", ".join(_words(text, str(v)) for v in values)
         else:
             entry.update(result)
-            entry["status_text"] = str(result.get("status", "")).replace("_", " ")
+            entry["status_text"] = _words(text, str(result.get("status", "")))
             entry["since_day"] = _day(result.get("since"))
         shown.append(entry)
     return shown
@@ -155,8 +167,10 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event_types = procedures.event_types(case.procedure.key)
     authority_key = procedures.authority_outcome(case.procedure.key)
     day = today()
-    event_labels = {t.code: t.label for t in event_types}
-    rule_pack = case.evaluation.get("rule_pack") or {}
+    text = procedures.translator(case.procedure.key)
+    event_labels = {t.code: text(t.label) for t in event_types}
+    evaluation = case.evaluation_for(get_language() or "")
+    rule_pack = evaluation.get("rule_pack") or {}
     return render(
         request,
         "cases/case_detail.html",
@@ -164,17 +178,17 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "today": day,
             "events": [
-                (e, event_labels.get(e.type, e.type), e.outcome.replace("_", " "))
+                (e, event_labels.get(e.type, e.type), _words(text, e.outcome))
                 for e in case.events.all()
             ],
             "event_labels": event_labels,
             "new_elements": list(case.new_elements.all()),
             "deadlines": deadline_rows(case, day),
-            "authority": case.evaluation.get(authority_key) if authority_key else None,
+            "authority": evaluation.get(authority_key) if authority_key else None,
             "has_authority": authority_key is not None,
-            "outcomes": outcomes_of(case),
-            "warnings": case.evaluation.get("warnings", []),
-            "notes": case.evaluation.get("notes", []),
+            "outcomes": outcomes_of(case, evaluation),
+            "warnings": evaluation.get("warnings", []),
+            "notes": evaluation.get("notes", []),
             "rule_pack": rule_pack,
             "verified_on": _day(rule_pack.get("verified_on")),
             "event_form": EventForm(event_types=event_types, auto_id="new-event-%s"),

@@ -84,12 +84,12 @@ def deadlines_csv(request: HttpRequest) -> HttpResponse:
                 d.case.applicant_name,
                 d.case.department,
                 d.case.procedure.name,
-                d.label,
+                d.label_text,
                 descriptions.get((d.case.procedure_id, d.key), ""),
                 person_name(d.case.assigned_to),
                 d.legal_basis,
                 d.rule_version,
-                d.explanation,
+                d.explanation_text,
             ]
 
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -17,7 +17,7 @@ from typing import Any
 from . import conditions
 from .calendars import Calendar, get_calendar
 from .durable import CompiledRuleset, Match, Session
-from .explain import describe_period, format_date
+from .explain import date_formatter, describe_period, language_of, phrase
 from .inputs import CaseFacts, Event
 from .pack import (
     DeadlineRule,
@@ -211,6 +211,8 @@ class _Evaluation:
     applicant_subdivision: str | None
     events_by_type: dict[str, list[Event]]
     session: Session
+    language: str = "en"
+    translations: dict[str, str] = field(default_factory=dict)
     matches: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     deadlines: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     milestone_dates: dict[str, dict[str, Any] | None] = field(default_factory=dict)
@@ -224,18 +226,27 @@ class _Evaluation:
                     {"rule_name": rule_name, "fact": matched["m"]}
                 )
 
+    def label_of(self, text: str) -> str:
+        """A pack text in the reader's language (the pack's own translations)."""
+        return self.translations.get(text, text)
+
     def calendar_for(self, version: DeadlineRuleVersion) -> tuple[Calendar, str]:
         pack = self.compiled.definition
         if version.calendar == "national":
-            return self.compiled.national, "national calendar"
+            return self.compiled.national, phrase(self.language, "national")
         if version.calendar == "authority" and self.authority is not None:
             department = self.authority["department"]
             subdivision = self.compiled.departments_on(self.as_of).get(department)
-            where = f"calendar of {self.authority['name']} ({department})"
+            where = phrase(
+                self.language,
+                "authority_calendar",
+                name=self.authority["name"],
+                department=department,
+            )
         else:
             department = self.case.department
             subdivision = self.applicant_subdivision
-            where = f"calendar of department {department}"
+            where = phrase(self.language, "department_calendar", department=department)
         return get_calendar(pack.holiday_country, subdivision, pack.weekend_days), where
 
     def first_on_or_after(self, event_type: str, day: dt.date | None) -> Event | None:
@@ -257,7 +268,12 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
     pack = ev.compiled.definition
     calendar, calendar_name = ev.calendar_for(version)
     period = count_period(
-        trigger_date, version.offset, version.unit, calendar, version.non_working_day_policy
+        trigger_date,
+        version.offset,
+        version.unit,
+        calendar,
+        version.non_working_day_policy,
+        language=ev.language,
     )
     due: dt.date | None = period.due
     final_period: Period | None = period
@@ -277,7 +293,7 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
         trigger = {"type": version.trigger_event, "date": fact["date"]}
         if fact.get("outcome"):
             trigger["outcome"] = fact["outcome"]
-        trigger_label = event_type.label if event_type else version.trigger_event
+        trigger_label = ev.label_of(event_type.label) if event_type else version.trigger_event
 
     completion = None
     if version.completed_by:
@@ -309,7 +325,7 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
                     adjusted = apply_non_working_day_policy(
                         unadjusted, calendar, version.non_working_day_policy
                     )
-                    reason = calendar.non_working_reason(adjusted)
+                    reason = calendar.non_working_reason(adjusted, language=ev.language)
                     final_period = Period(adjusted, unadjusted, reason is not None, reason, ())
                 else:
                     final_period = count_period(
@@ -318,6 +334,7 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
                         version.unit,
                         calendar,
                         version.non_working_day_policy,
+                        language=ev.language,
                     )
                 due = final_period.due
 
@@ -330,7 +347,7 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
 
     result: dict[str, Any] = {
         "key": rule.key,
-        "label": rule.label,
+        "label": ev.label_of(rule.label),
         "due": due.isoformat() if due else None,
         "status": status,
         "non_working_day": bool(final_period and final_period.non_working_day),
@@ -353,6 +370,8 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
             calendar_name=calendar_name,
             suspension=suspension,
             pack=pack,
+            label_of=ev.label_of,
+            language=ev.language,
         ),
     }
     if suspension:
@@ -368,21 +387,32 @@ def _milestone_date(ev: _Evaluation, milestone: Milestone) -> dict[str, Any] | N
         if deadline is not None:
             completed = deadline["completed_by"]
             if deadline["status"] == "met" and completed:
-                return {"date": completed["date"], "label": milestone.label, "how": ""}
+                return {"date": completed["date"], "label": ev.label_of(milestone.label), "how": ""}
             if deadline["due"]:
-                how = f"at the end of the time limit \u201c{deadline['label']}\u201d"
-                return {"date": deadline["due"], "label": milestone.label, "how": how}
+                how = phrase(ev.language, "deemed", label=deadline["label"])
+                return {"date": deadline["due"], "label": ev.label_of(milestone.label), "how": how}
             return None
     if milestone.fallback_event:
         events = ev.events_by_type.get(milestone.fallback_event, [])
         if events:
             event = events[0] if milestone.fallback_choice == "first" else events[-1]
-            return {"date": event.date.isoformat(), "label": milestone.label, "how": ""}
+            return {
+                "date": event.date.isoformat(),
+                "label": ev.label_of(milestone.label),
+                "how": "",
+            }
     return None
 
 
-def evaluate(compiled: CompiledPack, case: CaseFacts) -> dict[str, Any]:
-    """Evaluate a case (already validated against this pack) and return the result as JSON data."""
+def evaluate(
+    compiled: CompiledPack, case: CaseFacts, language: str | None = None
+) -> dict[str, Any]:
+    """Evaluate a case (already validated against this pack) and return the result as JSON data.
+
+    Codes, dates and legal bases do not depend on the language; labels, explanations, reasons,
+    warnings and notes are written in it (pack texts through the pack's translations).
+    """
+    language = language_of(language or case.language)
     pack = compiled.definition
     if case.as_of is None:
         raise ValueError("a case is evaluated as of a given day: set as_of")
@@ -424,6 +454,8 @@ def evaluate(compiled: CompiledPack, case: CaseFacts) -> dict[str, Any]:
             applicant_subdivision=departments.get(case.department),
             events_by_type=events_by_type,
             session=session,
+            language=language,
+            translations=pack.translations.get(language, {}),
         )
         ev.absorb(session.assert_facts(facts))
         _settle(ev)
@@ -448,7 +480,8 @@ def evaluate(compiled: CompiledPack, case: CaseFacts) -> dict[str, Any]:
     result.update(_outcomes(ev))
     result["deadlines"] = deadlines
     result["warnings"] = _warnings(ev)
-    result["notes"] = list(pack.notes)
+    result["notes"] = [ev.label_of(note) for note in pack.notes]
+    result["language"] = language
     return result
 
 
@@ -496,6 +529,7 @@ def _outcomes(ev: _Evaluation) -> dict[str, Any]:
                 fired[outcome.key].append((rule, matched))
     extra = {"pack": {"reviewed_until": pack.settings["reviewed_until"]}}
     results: dict[str, Any] = {}
+    value_labels: dict[str, Any] = {}
     for outcome in pack.outcomes:
         candidates = fired.get(outcome.key)
         if not candidates:
@@ -507,16 +541,24 @@ def _outcomes(ev: _Evaluation) -> dict[str, Any]:
         rule = winners[0][0]
         if outcome.shape == "value":
             results[outcome.key] = rule.result
+            value_labels[outcome.key] = (
+                [ev.label_of(str(v)) for v in rule.result]
+                if isinstance(rule.result, list)
+                else ev.label_of(str(rule.result))
+            )
             continue
         reasons: list[str] = []
         for winner, matched in winners:
             if winner.reason:
-                text = conditions.render_template(winner.reason, matched, extra, format_date)
+                text = conditions.render_template(
+                    ev.label_of(winner.reason), matched, extra, date_formatter(ev.language)
+                )
                 if text not in reasons:
                     reasons.append(text)
         sinces = sorted(s for s in (_since(w) for w in winners) if s)
         entry: dict[str, Any] = {
             "status": rule.result,
+            "status_label": ev.label_of(str(rule.result)),
             "reasons": reasons,
             "legal_basis": rule.legal_basis,
             "rule": {"key": rule.name, "version": rule.version, "confidence": rule.confidence},
@@ -524,6 +566,8 @@ def _outcomes(ev: _Evaluation) -> dict[str, Any]:
         if any(w.since for w, _ in winners):
             entry["since"] = sinces[0] if sinces else None
         results[outcome.key] = entry
+    # The words for value outcomes (e.g. "post"), in the reader's language.
+    results["outcome_labels"] = value_labels
     return results
 
 
@@ -548,7 +592,9 @@ def _warnings(ev: _Evaluation) -> list[dict[str, Any]]:
             continue
         seen[warning.code] = {
             "code": warning.code,
-            "message": conditions.render_template(warning.message, matched, extra, format_date),
+            "message": conditions.render_template(
+                ev.label_of(warning.message), matched, extra, date_formatter(ev.language)
+            ),
             "legal_basis": warning.legal_basis,
         }
     return sorted(seen.values(), key=lambda w: str(w["code"]))

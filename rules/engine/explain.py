@@ -1,8 +1,13 @@
-"""Sentences a caseworker can read aloud, built from a rule version and what was counted."""
+"""Sentences a caseworker can read aloud, built from a rule version and what was counted.
+
+The sentences are built in the reader's language (English or French); the labels they quote
+are pack data, translated by the pack's own `translations`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .periods import Period
@@ -10,33 +15,97 @@ from .periods import Period
 if TYPE_CHECKING:
     from .pack import DeadlineRuleVersion, PackDefinition
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+LANGUAGES = ("en", "fr")
+
+MONTHS = {
+    "en": (
+        "January", "February", "March", "April", "May", "June", "July", "August", "September",
+        "October", "November", "December",
+    ),
+    "fr": (
+        "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+        "octobre", "novembre", "décembre",
+    ),
+}  # fmt: skip
+WEEKDAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+}
 UNIT_WORDS = {
-    "calendar_days": ("day", "days"),
-    "working_days": ("working day", "working days"),
-    "weeks": ("week", "weeks"),
-    "months": ("month", "months"),
+    "en": {
+        "calendar_days": ("day", "days"),
+        "working_days": ("working day", "working days"),
+        "weeks": ("week", "weeks"),
+        "months": ("month", "months"),
+    },
+    "fr": {
+        "calendar_days": ("jour", "jours"),
+        "working_days": ("jour ouvré", "jours ouvrés"),
+        "weeks": ("semaine", "semaines"),
+        "months": ("mois", "mois"),
+    },
+}
+PHRASES = {
+    "en": {
+        "after": "{amount} after {label} on {date}",
+        "how": " ({how})",
+        "skipped": " ({calendar}: {holidays} not counted)",
+        "calendar_only": " ({calendar})",
+        "month_end": "; that month has no day {day}, so its last day",
+        "suspended": "; suspended by {label} on {date} with {days} days left",
+        "not_resumed": ", until the event that ends the suspension is recorded.",
+        "resumed": ", which run again from {label} on {date}",
+        "restarted": "; the full time limit runs again from {label} on {date}",
+        "moved": "; {date} is not a working day ({reason}), so it moves to {weekday} {new_date}",
+        "flagged": "; falls on {reason} (not a working day; the date is not moved)",
+        "weekend_reason": "a {weekday}",
+        "deemed": "at the end of the time limit \u201c{label}\u201d",
+        "national": "national calendar",
+        "authority_calendar": "calendar of {name} ({department})",
+        "department_calendar": "calendar of department {department}",
+    },
+    "fr": {
+        "after": "{amount} à compter du {date} ({label})",
+        "how": ", {how}",
+        "skipped": " ({calendar} : {holidays} non comptés)",
+        "calendar_only": " ({calendar})",
+        "month_end": " ; ce mois n'a pas de {day}, donc son dernier jour",
+        "suspended": " ; suspendu le {date} ({label}) alors qu'il restait {days} jours",
+        "not_resumed": ", jusqu'à l'événement qui met fin à la suspension.",
+        "resumed": ", qui recommencent à courir à compter du {date} ({label})",
+        "restarted": " ; le délai entier recommence à courir à compter du {date} ({label})",
+        "moved": " ; le {date} n'est pas un jour ouvré ({reason}) : l'échéance passe au "
+        "{weekday} {new_date}",
+        "flagged": " ; tombe {reason} (jour non ouvré ; la date n'est pas déplacée)",
+        "weekend_reason": "un {weekday}",
+        "deemed": "à l'expiration du délai \u00ab\u00a0{label}\u00a0\u00bb",
+        "national": "calendrier national",
+        "authority_calendar": "calendrier du département {department} ({name})",
+        "department_calendar": "calendrier du département {department}",
+    },
 }
 
 
-def format_date(value: str | dt.date) -> str:
-    """2026-05-06 -> '6 May 2026'."""
+def language_of(language: str) -> str:
+    """The supported language for a code such as "fr", "fr-FR" or "en_GB" (English otherwise)."""
+    primary = language.replace("-", "_").split("_")[0].lower()
+    return primary if primary in LANGUAGES else "en"
+
+
+def phrase(language: str, key: str, /, **values: Any) -> str:
+    return PHRASES[language_of(language)][key].format(**values)
+
+
+def format_date(value: str | dt.date, language: str = "en") -> str:
+    """2026-05-06 -> '6 May 2026' or '6 mai 2026' (and '1er mai 2026')."""
     day = dt.date.fromisoformat(value) if isinstance(value, str) else value
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    language = language_of(language)
+    number = "1er" if language == "fr" and day.day == 1 else str(day.day)
+    return f"{number} {MONTHS[language][day.month - 1]} {day.year}"
+
+
+def date_formatter(language: str) -> Callable[[str], str]:
+    return lambda value: format_date(value, language)
 
 
 def lower_first(text: str) -> str:
@@ -54,57 +123,70 @@ def describe_period(
     calendar_name: str,
     suspension: dict[str, Any] | None,
     pack: PackDefinition,
+    label_of: Callable[[str], str] = lambda text: text,
+    language: str = "en",
 ) -> str:
-    singular, plural = UNIT_WORDS.get(version.unit, (version.unit, version.unit))
+    """One sentence: what was counted, from what, on which calendar, and where it landed."""
+    lang = language_of(language)
+    singular, plural = UNIT_WORDS[lang].get(version.unit, (version.unit, version.unit))
     amount = f"{version.offset} {singular if version.offset == 1 else plural}"
-    text = f"{amount} after {lower_first(trigger_label)} on {format_date(trigger_date)}"
+
+    def event_label(code: str) -> str:
+        event_type = pack.event_type(code)
+        return lower_first(label_of(event_type.label)) if event_type else code
+
+    text = phrase(
+        lang,
+        "after",
+        amount=amount,
+        label=lower_first(trigger_label),
+        date=format_date(trigger_date, lang),
+    )
     if trigger_how:
-        text += f" ({trigger_how})"
+        text += phrase(lang, "how", how=trigger_how)
     if version.unit == "working_days":
         skipped = ", ".join(name for _, name in period.skipped)
-        text += f" ({calendar_name}" + (f": {skipped} not counted)" if skipped else ")")
+        text += (
+            phrase(lang, "skipped", calendar=calendar_name, holidays=skipped)
+            if skipped
+            else phrase(lang, "calendar_only", calendar=calendar_name)
+        )
     if version.unit == "months" and period.unadjusted_due.day != trigger_date.day:
-        text += f"; that month has no day {trigger_date.day}, so its last day"
+        text += phrase(lang, "month_end", day=trigger_date.day)
     if suspension is not None:
         started = suspension["suspended_by"]
-        event_type = pack.event_type(started["type"])
-        label = lower_first(event_type.label) if event_type else started["type"]
-        text += (
-            f"; suspended by {label} on {format_date(started['date'])} with "
-            f"{suspension['remaining_days']} days left"
+        text += phrase(
+            lang,
+            "suspended",
+            label=event_label(started["type"]),
+            date=format_date(started["date"], lang),
+            days=suspension["remaining_days"],
         )
         resumed = suspension["resumed_by"]
         if resumed is None:
-            return text + ", until the event that ends the suspension is recorded."
-        event_type = pack.event_type(resumed["type"])
-        label = lower_first(event_type.label) if event_type else resumed["type"]
-        if version.resumption == "remaining":
-            text += f", which run again from {label} on {format_date(resumed['date'])}"
-        else:
-            text += (
-                f"; the full time limit runs again from {label} on {format_date(resumed['date'])}"
-            )
+            return text + phrase(lang, "not_resumed")
+        name = "resumed" if version.resumption == "remaining" else "restarted"
+        text += phrase(
+            lang, name, label=event_label(resumed["type"]), date=format_date(resumed["date"], lang)
+        )
     if final is None:
         return text + "."
     if final.due != final.unadjusted_due:
-        text += (
-            f"; {format_date(final.unadjusted_due)} is not a working day "
-            f"({final_reason(final.unadjusted_due)}), so it moves to "
-            f"{WEEKDAYS[final.due.weekday()]} {format_date(final.due)}"
+        text += phrase(
+            lang,
+            "moved",
+            date=format_date(final.unadjusted_due, lang),
+            reason=WEEKDAYS[lang][final.unadjusted_due.weekday()],
+            weekday=WEEKDAYS[lang][final.due.weekday()],
+            new_date=format_date(final.due, lang),
         )
     elif final.non_working_day:
-        text += (
-            f"; falls on {_article(final.non_working_reason)} "
-            "(not a working day; the date is not moved)"
-        )
+        text += phrase(lang, "flagged", reason=_reason(final.non_working_reason, lang))
     return text + "."
 
 
-def final_reason(day: dt.date) -> str:
-    return WEEKDAYS[day.weekday()]
-
-
-def _article(reason: str | None) -> str:
-    if reason in WEEKDAYS:
-        return f"a {reason}"
-    return reason or "a non-working day"
+def _reason(reason: str | None, language: str) -> str:
+    weekdays = [*WEEKDAYS["en"], *WEEKDAYS["fr"]]
+    if reason in weekdays:
+        return phrase(language, "weekend_reason", weekday=reason)
+    return reason or ""

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from .explain import lower_first
+from .explain import LANGUAGES, lower_first
 from .pack import PackDefinition
 
 MAX_EVENTS = 500
@@ -25,6 +25,7 @@ TOP_LEVEL_FIELDS = (
     "as_of",
     "events",
     "new_elements",
+    "language",
 )
 
 
@@ -63,6 +64,8 @@ class CaseFacts:
     new_elements: tuple[NewElement, ...] = ()
     previous_reexaminations: int = 0
     as_of: dt.date | None = None
+    # The language of the texts in the result (codes and dates do not depend on it).
+    language: str = "en"
 
 
 def parse_date(value: Any) -> dt.date:
@@ -118,6 +121,14 @@ def parse_case(
     for name in payload:
         if name not in TOP_LEVEL_FIELDS:
             error(str(name), "unknown field")
+
+    language = "en"
+    raw_language = payload.get("language")
+    if raw_language is not None:
+        if not isinstance(raw_language, str) or raw_language not in LANGUAGES:
+            error("language", f"expected one of {', '.join(LANGUAGES)}")
+        else:
+            language = raw_language
 
     as_of = today
     if payload.get("as_of") is not None:
@@ -254,4 +265,5 @@ def parse_case(
         new_elements=tuple(elements),
         previous_reexaminations=previous,
         as_of=as_of,
+        language=language,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from . import conditions
@@ -194,6 +194,8 @@ class PackDefinition:
     deadline_rules: tuple[DeadlineRule, ...] = ()
     outcomes: tuple[Outcome, ...] = ()
     warnings: tuple[WarningRule, ...] = ()
+    # Pack texts in other languages: {"fr": {"English text": "texte français"}} (like gettext).
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -481,6 +483,7 @@ def parse_pack(raw: Any) -> PackDefinition:
     notes = r.items("notes", top.get("notes"))
     for i, note in enumerate(notes):
         r.text(f"notes[{i}]", note, required=True)
+    translations = _parse_translations(r, top.get("translations"))
     weekend = r.items("weekend_days", top.get("weekend_days", [5, 6]))
     for i, day in enumerate(weekend):
         r.integer(f"weekend_days[{i}]", day, low=0, high=6, default=5)
@@ -511,6 +514,7 @@ def parse_pack(raw: Any) -> PackDefinition:
         deadline_rules=tuple(deadline_rules),
         outcomes=tuple(outcomes),
         warnings=tuple(warnings),
+        translations=translations,
     )
     # Cross-record checks run even when fields were refused (those fall back to defaults), so
     # that one run lists every problem; a path already reported is not reported twice.
@@ -519,6 +523,38 @@ def parse_pack(raw: Any) -> PackDefinition:
     if r.errors:
         raise PackError(r.errors)
     return pack
+
+
+_LANGUAGE = re.compile(r"^[a-z]{2}$")
+_PLACEHOLDERS = re.compile(r"\{[a-z][a-z0-9_]*\.[a-z_.]+\}")
+
+
+def _parse_translations(r: _Reader, raw: Any) -> dict[str, dict[str, str]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        r.error("translations", "expected an object: language -> {text: translation}")
+        return {}
+    result: dict[str, dict[str, str]] = {}
+    for language, table in raw.items():
+        path = f"translations.{language}"
+        if not isinstance(language, str) or not _LANGUAGE.match(language):
+            r.error(path, "a language is a two-letter code, e.g. fr")
+            continue
+        if not isinstance(table, dict):
+            r.error(path, "expected an object: text -> translation")
+            continue
+        entries: dict[str, str] = {}
+        for source, text in table.items():
+            if not isinstance(text, str) or not text.strip():
+                r.error(f"{path}[{source!r}]", "expected a non-empty translation")
+                continue
+            if sorted(_PLACEHOLDERS.findall(source)) != sorted(_PLACEHOLDERS.findall(text)):
+                r.error(f"{path}[{source!r}]", "keep the same {alias.field} placeholders")
+                continue
+            entries[source] = text
+        result[language] = entries
+    return result
 
 
 def _json_list(r: _Reader, path: str, raw: Any) -> list[Any]:
@@ -953,7 +989,7 @@ def dump_pack(pack: PackDefinition) -> dict[str, Any]:
     deadline_fields = [
         f.name for f in fields(DeadlineRuleVersion) if f.name not in _PROVENANCE_FIELDS
     ]
-    return {
+    dumped: dict[str, Any] = {
         "format": FORMAT,
         "key": pack.key,
         "name": pack.name,
@@ -1051,3 +1087,8 @@ def dump_pack(pack: PackDefinition) -> dict[str, Any]:
             for w in pack.warnings
         ],
     }
+    if pack.translations:
+        dumped["translations"] = {
+            language: dict(table) for language, table in pack.translations.items()
+        }
+    return dumped

@@ -133,7 +133,9 @@ def test_a_caseworker_records_a_timeline_and_another_organisation_sees_nothing(
     assert "Suspendu" in table
     side = page.locator("aside").inner_text()
     assert "Préfecture de la Moselle (Metz)" in side
-    assert "Admissibility pre-check" in side
+    # The pack's own texts in French, from its translations.
+    assert "Vérification préalable de la recevabilité" in side
+    assert "3 jours ouvrés à compter du 2 mars 2026" in table
 
     screenshot("case", 1280, 800)
     screenshot("case", 390, 844)
@@ -144,7 +146,12 @@ def test_a_caseworker_records_a_timeline_and_another_organisation_sees_nothing(
     page.wait_for_load_state()
     assert page.url == case_url
     assert page.locator("#deadlines-heading").inner_text() == "Deadlines"
-    assert "March 5, 2026" in page.locator("table.deadlines").inner_text()
+    english = page.locator("table.deadlines").inner_text()
+    assert "March 5, 2026" in english
+    # The deadline texts follow the switch too.
+    assert "Registration by the prefecture" in english
+    assert "3 working days after presentation at the prefecture on 2 March 2026" in english
+    assert "Admissibility pre-check" in page.locator("aside").inner_text()
     page.click("form.language-switch button[value=fr]")
     page.wait_for_load_state()
     assert page.url == case_url

@@ -39,7 +39,11 @@ def test_recording_an_event_stores_the_deadlines_it_starts(case: Case) -> None:
         "missed",
     )
     assert deadline.legal_basis == "CESEDA L521-4"
-    assert case.evaluation["competent_prefecture"]["department"] == "57"
+    assert case.evaluation_for("en")["competent_prefecture"]["department"] == "57"
+    # Texts are stored in each of the site's languages.
+    assert deadline.text_in("fr", "label") == "Enregistrement par la préfecture"
+    assert deadline.text_in("en", "explanation").startswith("3 working days after")
+    assert deadline.text_in("fr", "explanation").startswith("3 jours ouvrés à compter du")
 
 
 def test_correcting_an_event_moves_its_deadline_and_keeps_history(case: Case) -> None:

@@ -93,10 +93,12 @@ def test_recording_a_timeline_shows_deadlines_explanations_and_outcomes(
         assert deadline.legal_basis in page
         assert f'datetime="{deadline.due:%Y-%m-%d}"' in page
     assert "Préfecture de la Moselle (Metz)" in page
-    assert "Admissibility pre-check" in page
-    assert "Meets conditions" in page
-    assert "Right to remain in France" in page
-    assert "Until ofpra decision" in page
+    # The pack's texts in the reader's language (French by default), from its translations.
+    assert "Vérification préalable de la recevabilité" in page
+    assert "Remplit les conditions" in page
+    assert "Droit au maintien sur le territoire français" in page
+    assert "Jusqu'à la décision de l'OFPRA" in page
+    assert "3 jours ouvrés à compter du 2 avril 2026" in page
     assert "warrant" in page
 
 
@@ -304,11 +306,11 @@ def test_editing_a_case_recomputes_its_deadlines(
     assert response.status_code == 302
     case_a.refresh_from_db()
     assert case_a.department == "67"
-    assert case_a.evaluation["competent_prefecture"]["department"] == "67"
+    assert case_a.evaluation_for("fr")["competent_prefecture"]["department"] == "67"
     assert case_a.history.latest().history_user == carla
 
 
 def test_a_case_page_lists_who_changed_what(signed_in: Client, case_a: Case) -> None:
     page = signed_in.get(reverse("case-detail", args=[case_a.pk])).content.decode()
     assert "Carla Dumas" in page
-    assert "Registration of the application (01/04/2026)" in page
+    assert "Enregistrement de la demande (01/04/2026)" in page

@@ -41,7 +41,7 @@ def test_the_feed_is_valid_icalendar_with_all_day_events(
     assert event.decoded("DTEND") == deadline.due + dt.timedelta(days=1)
     assert isinstance(event.decoded("DTSTAMP"), dt.datetime)
     assert str(event["UID"]) == f"case-{case_a.pk}-ofpra_submission@delais-asile"
-    assert str(event["SUMMARY"]) == "A-001 · Sending the request to OFPRA"
+    assert str(event["SUMMARY"]) == "A-001 · Envoi de la demande à l'OFPRA"
     assert "Amina" not in calendar.to_ical().decode()
 
 
@@ -131,7 +131,7 @@ def test_met_suspended_and_closed_deadlines_are_left_out(
         events=[("registration", dt.date(2026, 4, 1))],
     )
     shown = {str(e["SUMMARY"]) for e in events(feed(client, carla))}
-    assert shown == {"PENDING · Sending the request to OFPRA"}
+    assert shown == {"PENDING · Envoi de la demande à l'OFPRA"}
 
 
 def test_an_unknown_token_is_a_404(client: Client, db: None) -> None:

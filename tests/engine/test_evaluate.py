@@ -152,6 +152,7 @@ def run(
     department: str = "75",
     as_of: str = "2026-01-01",
     elements: tuple[NewElement, ...] = (),
+    language: str = "en",
 ) -> dict[str, Any]:
     compiled = compile_pack(parse_pack(data or pack_dict()))
     case = CaseFacts(
@@ -160,7 +161,7 @@ def run(
         new_elements=elements,
         as_of=dt.date.fromisoformat(as_of),
     )
-    return evaluate(compiled, case)
+    return evaluate(compiled, case, language)
 
 
 def deadlines(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -243,6 +244,7 @@ def test_the_highest_priority_outcome_wins_and_names_its_basis_and_since() -> No
     won = run([Event("decision", d("2026-02-03"), "granted")])["chances"]
     assert won == {
         "status": "won",
+        "status_label": "won",
         "reasons": ["Granted on 3 February 2026."],
         "legal_basis": "Test code art. 1",
         "since": "2026-02-03",
@@ -377,3 +379,41 @@ def test_too_many_rules_on_one_kind_of_fact_are_refused_before_reaching_durable_
     with pytest.raises(PackError) as error:
         parse_pack(data)
     assert any("the engine allows" in m for _, m in error.value.errors)
+
+
+def test_texts_follow_the_readers_language_through_the_packs_translations() -> None:
+    data = pack_dict(
+        translations={
+            "fr": {
+                "Appeal": "Recours",
+                "Decision": "Décision",
+                "Granted on {d.date}.": "Accordé le {d.date}.",
+                "won": "gagné",
+            }
+        }
+    )
+    events = [
+        Event("decision", d("2025-12-01"), "granted"),
+        Event("decision", d("2025-12-14"), "refused"),
+    ]
+    french = run(events, data=data, language="fr")
+    appeal = deadlines(french)["appeal"]
+    assert appeal["label"] == "Recours"
+    # 14 December 2025 + 2 months = Saturday 14 February 2026, moved to Monday 16 February.
+    assert appeal["explanation"] == (
+        "2 mois à compter du 14 décembre 2025 (décision) ; le 14 février 2026 n'est pas un jour "
+        "ouvré (samedi) : l'échéance passe au lundi 16 février 2026."
+    )
+    assert french["chances"]["reasons"] == ["Accordé le 1er décembre 2025."]
+    assert french["chances"]["status"] == "won"  # codes never change
+    assert french["chances"]["status_label"] == "gagné"
+    english = run(events, data=data)
+    assert deadlines(english)["appeal"]["label"] == "Appeal"
+    assert deadlines(english)["appeal"]["due"] == appeal["due"]
+
+
+def test_a_translation_must_keep_the_placeholders_of_its_text() -> None:
+    data = pack_dict(translations={"fr": {"Granted on {d.date}.": "Accordé."}})
+    with pytest.raises(PackError) as error:
+        parse_pack(data)
+    assert error.value.errors[0][0] == "translations.fr['Granted on {d.date}.']"
