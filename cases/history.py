@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from . import actions
 from .models import Case, CaseEvent, NewElement
 
 REASONS = [
@@ -33,19 +34,8 @@ REASONS = [
 
 SHOWN = 15
 # Case fields a person changes; other saves of a case (a re-evaluation) are not shown.
-CASE_FIELDS = (
-    "reference",
-    "applicant_name",
-    "department",
-    "preferred_language",
-    "phone",
-    "email",
-    "sms_consent",
-    "email_consent",
-    "assigned_to_id",
-    "procedure_id",
-    "previous_reexaminations",
-    "state",
+CASE_FIELDS = tuple(
+    f"{name}_id" if name in ("assigned_to", "procedure") else name for name in actions.CASE_FIELDS
 )
 ACTIONS = {"+": _("added"), "~": _("changed"), "-": _("deleted")}
 

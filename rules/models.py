@@ -164,9 +164,6 @@ class PackVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.pack.key} v{self.number} ({self.status})"
 
-    def pack_version_id_for_revision(self) -> int | None:
-        return self.pk
-
     def clean(self) -> None:
         from .packstore import validate_record
 
