@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from rules.engine.evaluate import CompiledPack
 from rules.engine.pack import Outcome
 from rules.models import DeadlineRule, EventType, PackVersion, RulePack
-from rules.services import PackUnavailable, compiled_pack, published_version
+from rules.services import PackUnavailable, published_pack, published_version
 from rules.services import translator as _tr
 
 
@@ -30,11 +30,8 @@ def published_procedures() -> list[RulePack]:
 
 def compiled_for(procedure_key: str) -> CompiledPack | None:
     """The compiled published version of a procedure; None when it has none or it is invalid."""
-    found = published_version(procedure_key)
-    if found is None:
-        return None
     try:
-        return compiled_pack(*found)
+        return published_pack(procedure_key)
     except PackUnavailable:
         return None
 

@@ -70,6 +70,9 @@ _PUBLISHED_SQL = (
 
 def published_version(procedure: str) -> tuple[int, str] | None:
     """The id and revision of a procedure's newest published pack version."""
+    # PostgreSQL text cannot hold NUL, and no pack key is that long: no such pack, no query.
+    if "\x00" in procedure or len(procedure) > 63:
+        return None
     with connection.cursor() as cursor:
         cursor.execute(_PUBLISHED_SQL, [procedure, PackVersion.Status.PUBLISHED.value])
         row = cursor.fetchone()
@@ -85,8 +88,7 @@ def evaluate_request(payload: Any) -> dict[str, Any]:
         raise InputError([{"field": "procedure", "message": "required"}])
     if not isinstance(procedure, str):
         raise InputError([{"field": "procedure", "message": "expected the key of a rule pack"}])
-    # PostgreSQL text cannot hold NUL, and no pack key is that long: refuse before querying.
-    found = None if "\x00" in procedure or len(procedure) > 63 else published_version(procedure)
+    found = published_version(procedure)
     if found is None:
         raise InputError([{"field": "procedure", "message": f"unknown procedure {procedure!r}"}])
     compiled = compiled_pack(*found)
@@ -102,27 +104,30 @@ def evaluate_request(payload: Any) -> dict[str, Any]:
     return evaluate(compiled, case)
 
 
+def published_pack(procedure: str) -> CompiledPack | None:
+    """The compiled newest published version of a procedure, or None when it has none."""
+    found = published_version(procedure)
+    return compiled_pack(*found) if found else None
+
+
 def alert_rules(procedure: str) -> dict[str, tuple[AlertRule, ...]]:
     """The alert policy of each deadline of a procedure's published pack version."""
-    found = None if "\x00" in procedure else published_version(procedure)
-    if found is None:
+    compiled = published_pack(procedure)
+    if compiled is None:
         return {}
-    pack = compiled_pack(*found).definition
-    return {rule.key: rule.alerts for rule in pack.deadline_rules}
+    return {rule.key: rule.alerts for rule in compiled.definition.deadline_rules}
 
 
 def working_calendar(procedure: str) -> Calendar:
     """The national working-day calendar of a procedure's published pack (holidays, weekend)."""
-    found = None if "\x00" in procedure else published_version(procedure)
-    if found is None:
+    compiled = published_pack(procedure)
+    if compiled is None:
         raise PackUnavailable(f"no published rule pack {procedure!r}")
-    return compiled_pack(*found).national
+    return compiled.national
 
 
 def translator(procedure: str, language: str) -> Callable[[str], str]:
     """A function giving a pack text of the procedure in a language (unchanged if untranslated)."""
-    found = None if "\x00" in procedure else published_version(procedure)
-    if found is None:
-        return lambda text: text
-    table = compiled_pack(*found).definition.translations.get(language_of(language), {})
+    compiled = published_pack(procedure)
+    table = compiled.definition.translations.get(language_of(language), {}) if compiled else {}
     return lambda text: table.get(text, text)
