@@ -160,6 +160,7 @@ class PackVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["pack", "number"], name="unique_pack_version_number"),
         ]
+        permissions = [("publish_packversion", "Can publish a pack version")]
 
     def __str__(self) -> str:
         return f"{self.pack.key} v{self.number} ({self.status})"
@@ -608,6 +609,37 @@ class PackTranslation(PackRecord):
 
     def pack_version_id_for_revision(self) -> int | None:
         return self.pack_version_id
+
+
+class Scenario(models.Model):
+    """A case kept as data with the results it must give: a draft that breaks one is not published.
+
+    `request` holds the facts in the shape of an API request (with `as_of`, the day they are
+    judged on); `expect` the deadlines and outcomes it must give (see rules/scenarios.py).
+    """
+
+    pack = models.ForeignKey(RulePack, on_delete=models.CASCADE, related_name="scenarios")
+    name = models.SlugField(max_length=100)
+    description = models.TextField(blank=True)
+    request = models.JSONField(help_text="The facts, as an API request, with as_of.")
+    expect = models.JSONField(help_text="The deadlines and outcomes the facts must give.")
+    origin = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where it comes from: a shipped scenario file, a case, the admin.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["pack", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["pack", "name"], name="unique_scenario_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 RECORD_MODELS: tuple[type[models.Model], ...] = (

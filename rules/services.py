@@ -79,8 +79,18 @@ def published_version(procedure: str) -> tuple[int, str] | None:
     return (int(row[0]), str(row[1])) if row else None
 
 
-def evaluate_request(payload: Any) -> dict[str, Any]:
-    """Validate a request body (api.md) and evaluate it; InputError lists every bad field."""
+def version_revision(version_id: int) -> tuple[int, str] | None:
+    """The id and current revision of any pack version (a draft included)."""
+    row = PackVersion.objects.filter(pk=version_id).values_list("id", "revision").first()
+    return (int(row[0]), str(row[1])) if row else None
+
+
+def evaluate_request(payload: Any, *, pack_version_id: int | None = None) -> dict[str, Any]:
+    """Validate a request body (api.md) and evaluate it; InputError lists every bad field.
+
+    By default the procedure's published pack version is used; `pack_version_id` evaluates with
+    another version of the same procedure instead (a draft's scenarios and impact).
+    """
     if not isinstance(payload, dict):
         raise InputError([{"field": "", "message": "expected a JSON object"}])
     procedure = payload.get("procedure")
@@ -88,7 +98,15 @@ def evaluate_request(payload: Any) -> dict[str, Any]:
         raise InputError([{"field": "procedure", "message": "required"}])
     if not isinstance(procedure, str):
         raise InputError([{"field": "procedure", "message": "expected the key of a rule pack"}])
-    found = published_version(procedure)
+    if pack_version_id is None:
+        found = published_version(procedure)
+    else:
+        found = version_revision(pack_version_id)
+        if (
+            found is not None
+            and not PackVersion.objects.filter(pk=pack_version_id, pack__key=procedure).exists()
+        ):
+            found = None
     if found is None:
         raise InputError([{"field": "procedure", "message": f"unknown procedure {procedure!r}"}])
     compiled = compiled_pack(*found)
