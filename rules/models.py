@@ -153,6 +153,23 @@ class PackVersion(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    publish_reason = models.TextField(
+        blank=True, editable=False, help_text="Why it was published (kept with the history)."
+    )
+    published_alone = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Published by its last editor, as the four-eyes setting allowed.",
+    )
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    last_edited_at = models.DateTimeField(null=True, blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=["revision"])
 
     class Meta:
