@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from .engine.calendars import Calendar
-from .engine.durable import DurableError
+from .engine.durable import DurableError, RulesetRetired
 from .engine.evaluate import CompiledPack, compile_pack, evaluate
 from .engine.explain import language_of
 from .engine.inputs import InputError, parse_case
@@ -57,6 +57,9 @@ def compiled_pack(version_id: int, revision: str) -> CompiledPack:
         # The revision read with the records, not the one asked for: a change made in between
         # gets compiled on the next call instead of being cached under the old revision.
         _cache[version_id] = (version.revision, compiled)
+        if cached is not None:
+            # Freed once the evaluations still using it finish (memory stays flat over edits).
+            cached[1].ruleset.retire()
         return compiled
 
 
@@ -79,9 +82,13 @@ def published_version(procedure: str) -> tuple[int, str] | None:
     return (int(row[0]), str(row[1])) if row else None
 
 
-def version_revision(version_id: int) -> tuple[int, str] | None:
-    """The id and current revision of any pack version (a draft included)."""
-    row = PackVersion.objects.filter(pk=version_id).values_list("id", "revision").first()
+def version_revision(version_id: int, procedure: str) -> tuple[int, str] | None:
+    """The id and current revision of any version of a procedure's pack (a draft included)."""
+    row = (
+        PackVersion.objects.filter(pk=version_id, pack__key=procedure)
+        .values_list("id", "revision")
+        .first()
+    )
     return (int(row[0]), str(row[1])) if row else None
 
 
@@ -98,18 +105,21 @@ def evaluate_request(payload: Any, *, pack_version_id: int | None = None) -> dic
         raise InputError([{"field": "procedure", "message": "required"}])
     if not isinstance(procedure, str):
         raise InputError([{"field": "procedure", "message": "expected the key of a rule pack"}])
-    if pack_version_id is None:
-        found = published_version(procedure)
-    else:
-        found = version_revision(pack_version_id)
-        if (
-            found is not None
-            and not PackVersion.objects.filter(pk=pack_version_id, pack__key=procedure).exists()
-        ):
-            found = None
+    found = (
+        published_version(procedure)
+        if pack_version_id is None
+        else version_revision(pack_version_id, procedure)
+    )
     if found is None:
         raise InputError([{"field": "procedure", "message": f"unknown procedure {procedure!r}"}])
-    compiled = compiled_pack(*found)
+    try:
+        return _evaluate_with(compiled_pack(*found), payload)
+    except RulesetRetired:
+        # Another thread recompiled this version between our lookup and our evaluation.
+        return _evaluate_with(compiled_pack(*found), payload)
+
+
+def _evaluate_with(compiled: CompiledPack, payload: dict[str, Any]) -> dict[str, Any]:
     # The department table in force on as_of decides which codes are valid; as_of is checked
     # again, with the other fields, by parse_case.
     as_of = today()

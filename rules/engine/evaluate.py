@@ -176,25 +176,31 @@ def _evaluation_order(pack: PackDefinition) -> list[str]:
 
 
 def _event_facts(events: tuple[Event, ...]) -> list[dict[str, Any]]:
-    ordered = sorted(enumerate(events), key=lambda pair: (pair[1].date, pair[0]))
-    by_type: dict[str, list[Event]] = defaultdict(list)
-    by_outcome: dict[tuple[str, str | None], list[Event]] = defaultdict(list)
-    for _, event in ordered:
-        by_type[event.type].append(event)
-        by_outcome[(event.type, event.outcome)].append(event)
+    # Positions, not the events themselves, identify an event: two events of the same type,
+    # date and outcome are equal dataclasses but distinct occurrences. Linear in the events.
+    ordered = sorted(range(len(events)), key=lambda i: (events[i].date, i))
+    by_type: dict[str, list[int]] = defaultdict(list)
+    by_outcome: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+    occurrence: dict[int, int] = {}
+    for i in ordered:
+        event = events[i]
+        by_type[event.type].append(i)
+        occurrence[i] = len(by_type[event.type])
+        by_outcome[(event.type, event.outcome)].append(i)
     facts = []
-    for _, event in ordered:
+    for i in ordered:
+        event = events[i]
         same_type = by_type[event.type]
         same_outcome = by_outcome[(event.type, event.outcome)]
         fact: dict[str, Any] = {
             "t": "event",
             "type": event.type,
             "date": event.date.isoformat(),
-            "occurrence": same_type.index(event) + 1,
-            "first": same_type[0] is event,
-            "latest": same_type[-1] is event,
-            "first_of_outcome": same_outcome[0] is event,
-            "latest_of_outcome": same_outcome[-1] is event,
+            "occurrence": occurrence[i],
+            "first": same_type[0] == i,
+            "latest": same_type[-1] == i,
+            "first_of_outcome": same_outcome[0] == i,
+            "latest_of_outcome": same_outcome[-1] == i,
         }
         if event.outcome is not None:
             fact["outcome"] = event.outcome

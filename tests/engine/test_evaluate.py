@@ -239,6 +239,12 @@ def test_occurrence_and_latest_choice_and_previous_working_day_on_the_applicants
     assert national["due"] == "2026-04-03"
 
 
+def test_two_identical_events_are_two_occurrences() -> None:
+    # The rule fires only on a subsequent reminder: a second reminder on the same day is one.
+    twice = run([Event("reminder", d("2026-04-01")), Event("reminder", d("2026-04-01"))])
+    assert "reply" in deadlines(twice)
+
+
 def test_the_highest_priority_outcome_wins_and_names_its_basis_and_since() -> None:
     assert run([])["chances"]["status"] == "unknown"
     won = run([Event("decision", d("2026-02-03"), "granted")])["chances"]
