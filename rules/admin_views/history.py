@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from ..engine.pack import PackError, dump_pack, parse_pack
 from ..history import (
@@ -22,7 +24,7 @@ from ..history import (
     published_on,
     subject,
 )
-from ..models import RulePack
+from ..models import Milestone, RulePack, WarningRule
 from ..pack_files import pack_file_text
 from . import admin_page, require
 
@@ -97,3 +99,53 @@ def pack_as_of(request: HttpRequest, pk: int) -> HttpResponse:
         error=error,
         publications=publications(pack),
     )
+
+
+class RuleHistoryAdmin(SimpleHistoryAdmin):
+    """The admin's History page, with the changes made to a rule's versions in the same save.
+
+    A deadline rule's (lookup table's, outcome's) own record rarely changes: its versions do.
+    Each history row of the rule also lists what the same person changed in its versions,
+    alerts or rows, for the same reason, before the rule's next change.
+    """
+
+    def set_history_delta_changes(
+        self, request: HttpRequest, historical_records: Any, foreign_keys_are_objs: bool = True
+    ) -> None:
+        super().set_history_delta_changes(request, historical_records, foreign_keys_are_objs)
+        records = list(historical_records)
+        kind = self.model._meta.model_name
+        if not records or kind not in KINDS or KINDS[kind] in (WarningRule, Milestone):
+            return
+        try:
+            found = subject(kind, records[0].id)
+        except ObjectDoesNotExist:
+            return
+        children = [c for c in change_log(found) if c.record != found.label]
+        newer: Any = None
+        for record in records:  # newest first
+            window = [
+                c
+                for c in children
+                if c.when >= record.history_date
+                and (newer is None or c.when < newer.history_date)
+                and c.user == record.history_user
+                and c.reason == (record.history_change_reason or "")
+            ]
+            extra = []
+            for change in sorted(window, key=lambda c: c.when):
+                if change.kind == "+":
+                    extra.append({"field": change.record, "old": "", "new": _("created")})
+                elif change.kind == "-":
+                    extra.append({"field": change.record, "old": "", "new": _("deleted")})
+                else:
+                    extra += [
+                        {"field": f"{change.record}: {name}", "old": old, "new": new}
+                        for name, old, new in change.changes
+                    ]
+            if extra:
+                record.history_delta_changes = [
+                    *(getattr(record, "history_delta_changes", None) or []),
+                    *extra,
+                ]
+            newer = record
