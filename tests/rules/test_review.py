@@ -156,3 +156,14 @@ def test_the_banner_is_not_shown_to_people_outside_the_legal_staff(
     client.force_login(staff)
     assert 'id="review-banner"' not in client.get("/admin/").content.decode()
     assert client.get(REVIEW_URL).status_code == 403
+
+
+def test_the_review_page_reads_in_french_and_in_english(
+    asylum_pack: PackVersion, legal: Client
+) -> None:
+    Scenario.objects.filter(pack=asylum_pack.pack).delete()
+    french = legal.get(REVIEW_URL, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Délais qu’aucun scénario ne vérifie" in french
+    assert "Aucun scénario ne vérifie le délai ofpra_submission." in french
+    english = legal.get(REVIEW_URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Deadline rules no scenario covers" in english
