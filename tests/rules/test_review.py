@@ -163,7 +163,7 @@ def test_the_review_page_reads_in_french_and_in_english(
 ) -> None:
     Scenario.objects.filter(pack=asylum_pack.pack).delete()
     french = legal.get(REVIEW_URL, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "Délais qu’aucun scénario ne vérifie" in french
+    assert "Règles marquées incertaines" in french
     assert "Aucun scénario ne vérifie le délai ofpra_submission." in french
     english = legal.get(REVIEW_URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Deadline rules no scenario covers" in english
