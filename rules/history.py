@@ -166,7 +166,9 @@ def _place_on_time_line(found: Subject) -> None:
     """Bars as percentages of the span from the earliest start to the latest end (or today)."""
     days = [d for v in found.versions for d in (v.effective_from, v.effective_to) if d]
     today = timezone.localdate()
-    start = min(days, default=today) - dt.timedelta(days=30)
+    # An open start (in force since before anyone knows) gets a visible stretch of a year.
+    open_start = any(v.effective_from is None for v in found.versions)
+    start = min(days, default=today) - dt.timedelta(days=365 if open_start else 30)
     end = max([*days, today]) + dt.timedelta(days=30)
     span = max((end - start).days, 1)
     for v in found.versions:
