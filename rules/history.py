@@ -100,6 +100,7 @@ class Subject:
     versions: list[Version] = field(default_factory=list)
     start: dt.date | None = None
     end: dt.date | None = None
+    elsewhere: list[tuple[PackVersion, int]] = field(default_factory=list)
 
 
 def subject(kind: str, pk: int) -> Subject:
@@ -134,7 +135,26 @@ def subject(kind: str, pk: int) -> Subject:
         )
     found.versions = _versions(found)
     _place_on_time_line(found)
+    found.elsewhere = _elsewhere(found)
     return found
+
+
+def _elsewhere(found: Subject) -> list[tuple[PackVersion, int]]:
+    """The same rule (same key or code) in the pack's other versions: (pack version, its id)."""
+    model = type(found.obj)
+    name = "code" if model is WarningRule else "key"
+    others = (
+        model._default_manager.filter(
+            pack_version__pack_id=found.pack_version.pack_id, **{name: found.label}
+        )
+        .exclude(pack_version_id=found.pack_version.pk)
+        .select_related("pack_version")
+        .order_by("-pack_version__number", "pk")
+    )
+    seen: dict[int, tuple[PackVersion, int]] = {}
+    for other in others:
+        seen.setdefault(other.pack_version_id, (other.pack_version, other.pk))
+    return list(seen.values())
 
 
 def _latest_records(model: type[models.Model], **filters: Any) -> list[Any]:

@@ -21,7 +21,7 @@ from rules.change_reasons import recorded_as
 from rules.engine.pack import parse_pack
 from rules.history import compare, pack_dict_as_of, published_on, subject
 from rules.models import RECORD_MODELS, DeadlineRule, DeadlineRuleVersion, LookupRow, PackVersion
-from rules.packstore import definition, load_pack
+from rules.packstore import copy_as_draft, definition, load_pack
 
 PACK_FILE = (
     Path(__file__).resolve().parents[2] / "rules" / "packs" / "asylum-reexamination" / "pack.json"
@@ -178,3 +178,14 @@ def test_the_pack_as_it_stood_exports_as_its_file_and_loads_back(
     reloaded = load_pack(data, status=PackVersion.Status.DRAFT)
     original = parse_pack(json.loads(PACK_FILE.read_text(encoding="utf-8")))
     assert definition(reloaded) == type(original)(**{**original.__dict__, "version": 9})
+
+
+def test_the_history_page_links_the_same_rule_in_the_packs_other_versions(
+    asylum_pack: PackVersion, legal: Client
+) -> None:
+    draft = copy_as_draft(asylum_pack)
+    copied = submission_rule(draft)
+    page = legal.get(history_url(copied)).content.decode()
+    assert history_url(submission_rule(asylum_pack)) in page
+    reasons = {r.history_change_reason for r in copied.versions.all()[0].history.all()}
+    assert reasons == {"copied from version 1 as a draft"}
