@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_views.history import RuleHistoryAdmin
 from .engine.pack import PackError
 from .models import (
     AlertPolicy,
@@ -57,7 +58,7 @@ class ReasonForm(forms.ModelForm):
     )
 
 
-class PackRecordAdmin(SimpleHistoryAdmin):
+class PackRecordAdmin(RuleHistoryAdmin):
     """Asks for a reason, and refuses a save or delete that leaves the pack invalid."""
 
     form = ReasonForm

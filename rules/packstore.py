@@ -17,7 +17,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Prefetch
+from simple_history.utils import bulk_create_with_history
 
+from .change_reasons import current_reason, current_user, loading_reason, recorded_as
 from .engine.pack import FORMAT, PackDefinition, PackError, parse_pack
 from .models import (
     AlertPolicy,
@@ -223,6 +225,7 @@ def _fields(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {name: data[name] for name in names if name in data}
 
 
+@loading_reason
 @transaction.atomic
 def load_pack(
     data: Any, *, status: str = PackVersion.Status.PUBLISHED, number: int | None = None
@@ -261,11 +264,14 @@ def load_pack(
             stored = LookupTableVersion.objects.create(
                 table=table, **_fields(table_version, PROVENANCE)
             )
-            LookupRow.objects.bulk_create(
+            bulk_create_with_history(
                 [
                     LookupRow(table_version=stored, position=k, **_fields(row, ROW_FIELDS))
                     for k, row in enumerate(table_version.get("rows") or [])
-                ]
+                ],
+                LookupRow,
+                default_change_reason=current_reason(),
+                default_user=current_user(),
             )
     for i, item in enumerate(data.get("milestones") or []):
         Milestone.objects.create(
@@ -331,7 +337,8 @@ def copy_as_draft(version: PackVersion) -> PackVersion:
     latest = PackVersion.objects.filter(pack=version.pack).order_by("-number").first()
     number = (latest.number if latest else 0) + 1
     data["version"] = number
-    return load_pack(data, status=PackVersion.Status.DRAFT, number=number)
+    with recorded_as(f"copied from version {version.number} as a draft"):
+        return load_pack(data, status=PackVersion.Status.DRAFT, number=number)
 
 
 def bump_revision(pack_version_id: int | None) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models.signals import post_delete, post_save
+from simple_history.signals import pre_create_historical_record
 
+from .change_reasons import stamp
 from .models import RECORD_MODELS, PackRecord, PackVersion
 from .packstore import bump_revision
 
@@ -29,3 +31,4 @@ def connect() -> None:
         post_delete.connect(
             _changed, sender=model, dispatch_uid=f"rules-revision-delete-{model.__name__}"
         )
+    pre_create_historical_record.connect(stamp, dispatch_uid="rules-change-reason")

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from rules.engine.pack import PackError, dump_pack
+from rules.engine.pack import PackError
 from rules.models import PackVersion
-from rules.packstore import definition
-
-
-def pack_file_text(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+from rules.pack_files import export_text
 
 
 class Command(BaseCommand):
@@ -43,7 +38,7 @@ class Command(BaseCommand):
                 + (f" v{options['number']}" if options["number"] else "")
             )
         try:
-            text = pack_file_text(dump_pack(definition(version)))
+            text = export_text(version)
         except PackError as error:
             raise CommandError(f"{version} is invalid and cannot be exported: {error}") from error
         if options["output"]:
