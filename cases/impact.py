@@ -34,7 +34,17 @@ logger = logging.getLogger(__name__)
 
 # Result fields that are not outcomes a case shows.
 NOT_OUTCOMES = frozenset(
-    {"procedure", "rule_pack", "as_of", "department", "deadlines", "warnings", "notes", "language"}
+    {
+        "procedure",
+        "rule_pack",
+        "as_of",
+        "department",
+        "deadlines",
+        "warnings",
+        "notes",
+        "language",
+        "outcome_labels",
+    }
 )
 
 # Called on commit with the id of a new run (cases/tasks.py queues it; tests run it inline).
@@ -151,7 +161,12 @@ def advance(run_id: int, *, chunk_size: int | None = None) -> bool:
         changes: list[ImpactChange] = []
         changed = 0
         for case in cases:
-            payload = {**case.evaluation_payload(), "as_of": run.as_of.isoformat()}
+            payload = {
+                **case.evaluation_payload(),
+                "as_of": run.as_of.isoformat(),
+                # The stored results compared with are in the site's language.
+                "language": settings.LANGUAGE_CODE[:2],
+            }
             try:
                 result = evaluate_request(payload, pack_version_id=run.pack_version_id)
             except InputError as error:
