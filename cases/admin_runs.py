@@ -101,6 +101,7 @@ class ImpactRunAdmin(admin.ModelAdmin):
             "title": f"Impact of {version.pack.key} v{version.number} on open cases",
             "version": version,
             "run": run,
+            "outdated": run is not None and run.revision != version.revision,
             "can_start": request.user.has_perm("cases.add_impactrun")
             and version.status == PackVersion.Status.DRAFT,
             "by_rule": impact.counts_by_rule(run) if run else [],

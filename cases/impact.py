@@ -61,6 +61,7 @@ def start_impact(pack_version_id: int, *, user: Any) -> ImpactRun:
             case_ids=ids,
             total_cases=len(ids),
             as_of=today(),
+            revision=version.revision,
             started_by=user if getattr(user, "is_authenticated", False) else None,
         )
         for hook in after_start:

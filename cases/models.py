@@ -403,6 +403,8 @@ class ImpactRun(models.Model):
     done_cases = models.PositiveIntegerField(_("cases done"), default=0)
     changed_cases = models.PositiveIntegerField(_("cases that would change"), default=0)
     as_of = models.DateField(_("judged on"))
+    # The draft's revision when the run started: an edit since makes the run out of date.
+    revision = models.CharField(max_length=32, blank=True)
     error = models.TextField(blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

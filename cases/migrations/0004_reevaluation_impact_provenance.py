@@ -54,6 +54,7 @@ class Migration(migrations.Migration):
                 ('done_cases', models.PositiveIntegerField(default=0, verbose_name='cases done')),
                 ('changed_cases', models.PositiveIntegerField(default=0, verbose_name='cases that would change')),
                 ('as_of', models.DateField(verbose_name='judged on')),
+                ('revision', models.CharField(blank=True, max_length=32)),
                 ('error', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),

@@ -160,3 +160,15 @@ def test_a_caseworker_cannot_see_impact_runs(
     client.login(username=carla.username, password=PASSWORD)
     response = client.get(reverse("admin:cases_impactrun_for_version", args=[draft.pk]))
     assert response.status_code == 302  # to the admin login: no staff access
+
+
+def test_the_page_says_when_the_draft_changed_since_the_impact_was_computed(
+    client: Client, asylum_pack: PackVersion, cases: dict[str, Case], lawyer: User
+) -> None:
+    draft = draft_with_ofpra_days(asylum_pack, 10)
+    impact.run_to_end(impact.start_impact(draft.pk, user=lawyer).pk)
+    client.login(username=lawyer.username, password=PASSWORD)
+    page = reverse("admin:cases_impactrun_for_version", args=[draft.pk])
+    assert "changed since this run" not in client.get(page).content.decode()
+    PackVersion.objects.filter(pk=draft.pk).update(revision="edited")
+    assert "changed since this run" in client.get(page).content.decode()
