@@ -3,7 +3,7 @@
 `start_run` stores the run and its chunks up front (case ids, CHUNK_SIZE per chunk). A worker
 applies a chunk with `apply_chunk`: it claims the chunk with a conditional update and a lease,
 then, in one transaction, locks the chunk's cases, re-evaluates them through
-`cases.actions.evaluate_and_store` (history with the publication's reason), records what moved,
+`cases.actions.evaluate_and_store` (history with the publisher and the publication's reason), records what moved,
 and marks the chunk applied. The applied mark is written in that same transaction, so a worker
 killed mid-chunk leaves nothing applied and the chunk is taken again once its lease has passed;
 a second worker holding the same chunk finds it applied and stops. `sweep` queues again what a
@@ -139,7 +139,9 @@ def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
             applied_at=now
         ):
             return "skipped"
-        chunk = ReevaluationChunk.objects.select_related("run__pack_version").get(pk=chunk_id)
+        chunk = ReevaluationChunk.objects.select_related("run__pack_version__published_by").get(
+            pk=chunk_id
+        )
         run = chunk.run
         day = timezone.localdate(now)
         # Locked in id order, like the alert planner: a caseworker's save waits for the chunk.
@@ -158,7 +160,13 @@ def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
             before = _snapshot(case.pk, day)
             try:
                 with transaction.atomic():
-                    actions.evaluate_and_store(case, user=None, reason=run.reason, run_hooks=False)
+                    # In history: the person who published, and why.
+                    actions.evaluate_and_store(
+                        case,
+                        user=run.pack_version.published_by,
+                        reason=run.reason,
+                        run_hooks=False,
+                    )
             except actions.CaseRefused as refused:
                 # The new rules refuse this case's facts: it keeps its dates, the admin shows it.
                 errors.append({"case": case.pk, "errors": refused.errors})

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import reevaluation
+from cases.history import recent_changes
 from cases.models import Case, Deadline, Organisation, ReevaluationChunk, ReevaluationRun
 from notifications.models import Notification
 from notifications.planner import plan_cases
@@ -49,6 +50,7 @@ def registered(asylum_pack: PackVersion, org_a: Organisation, carla: User) -> li
 def test_publishing_moves_every_open_case_and_records_the_publication_reason(
     asylum_pack: PackVersion,
     registered: list[Case],
+    sofia: User,
     celery_eager: None,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
@@ -57,7 +59,7 @@ def test_publishing_moves_every_open_case_and_records_the_publication_reason(
     assert ofpra_due(registered[0]) == dt.date(2026, 4, 16)
     draft = draft_with_ofpra_days(asylum_pack, 10)
     with django_capture_on_commit_callbacks(execute=True):
-        publish(draft, reason=REASON)
+        publish(draft, reason=REASON, user=sofia)
 
     run = ReevaluationRun.objects.get(pack_version=draft)
     assert (run.state, run.total_cases, run.done_cases, run.changed_cases) == ("done", 2, 2, 2)
@@ -67,9 +69,13 @@ def test_publishing_moves_every_open_case_and_records_the_publication_reason(
         assert deadline.pack_version_ref_id == draft.pk
         latest = deadline.history.latest()
         assert latest.history_change_reason == f"rule pack v{draft.number} published: {REASON}"
-        assert latest.history_user is None
+        assert latest.history_user == sofia  # who published
         case.refresh_from_db()
         assert case.evaluated_pack_version_id == draft.pk
+    # The case's "changes" list says which deadline the publication moved, by whom and why.
+    (moved,) = [c for c in recent_changes(registered[0], {}) if c.reason.startswith("rule pack")]
+    assert (moved.who, moved.reason) == (sofia, f"rule pack v{draft.number} published: {REASON}")
+    assert "18/04/2026" in moved.subject
     # A closed file keeps its dates.
     assert ofpra_due(closed) == dt.date(2026, 4, 16)
     # Deadlines that did not move get no history row from the publication.
