@@ -3,11 +3,12 @@
 `start_run` stores the run and its chunks up front (case ids, CHUNK_SIZE per chunk). A worker
 applies a chunk with `apply_chunk`: it claims the chunk with a conditional update and a lease,
 then, in one transaction, locks the chunk's cases, re-evaluates them through
-`cases.actions.evaluate_and_store` (history with the publisher and the publication's reason), records what moved,
-and marks the chunk applied. The applied mark is written in that same transaction, so a worker
-killed mid-chunk leaves nothing applied and the chunk is taken again once its lease has passed;
-a second worker holding the same chunk finds it applied and stops. `sweep` queues again what a
-dead worker or a lost message left behind, and finishes runs whose chunks are all applied.
+`cases.actions.evaluate_and_store` (history with the publisher and the publication's reason),
+records what moved, and marks the chunk applied. The applied mark is written in that same
+transaction, so a worker killed mid-chunk leaves nothing applied and the chunk is taken again
+once its lease has passed; a second worker holding the same chunk finds it applied and stops.
+`sweep` queues again what a dead worker or a lost message left behind, and finishes runs whose
+chunks are all applied.
 """
 
 from __future__ import annotations
