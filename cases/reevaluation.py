@@ -154,6 +154,7 @@ def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
         )
         moves: list[DeadlineMove] = []
         changed: list[int] = []
+        evaluated: list[int] = []
         errors: list[dict[str, object]] = []
         for case in cases:
             if case.state != Case.State.OPEN:
@@ -172,6 +173,7 @@ def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
                 # The new rules refuse this case's facts: it keeps its dates, the admin shows it.
                 errors.append({"case": case.pk, "errors": refused.errors})
                 continue
+            evaluated.append(case.pk)
             case_moves = _moves(run, case, before, _snapshot(case.pk, day))
             if case_moves:
                 moves.extend(case_moves)
@@ -183,10 +185,11 @@ def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
             changed_cases=F("changed_cases") + len(changed),
             failed_cases=F("failed_cases") + len(errors),
         )
-        if changed:
-            # One planning job for the chunk's moved cases instead of one per case.
+        if evaluated:
+            # One alert-planning job for the chunk instead of one per case; every case, not only
+            # the moved ones: the new version may also change the alert policy.
             for hook in actions.after_many_deadlines_change:
-                transaction.on_commit(lambda hook=hook: hook(changed))  # type: ignore[misc]
+                transaction.on_commit(lambda hook=hook: hook(evaluated))  # type: ignore[misc]
     finish_if_complete(run.pk)
     return "applied"
 

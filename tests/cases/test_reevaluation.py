@@ -205,3 +205,25 @@ def test_until_the_job_reaches_a_case_its_page_and_the_dashboard_say_it_is_being
         reevaluation.apply_chunk(chunk.pk)
     assert "being recomputed" not in client.get(page).content.decode()
     assert "being recomputed" not in client.get(dashboard).content.decode()
+
+
+def test_alerts_are_replanned_once_per_chunk_not_once_per_case(
+    asylum_pack: PackVersion,
+    registered: list[Case],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    from cases import actions
+
+    per_case: list[int] = []
+    per_chunk: list[list[int]] = []
+    monkeypatch.setattr(actions, "after_deadlines_change", [per_case.append])
+    monkeypatch.setattr(actions, "after_many_deadlines_change", [per_chunk.append])
+    draft = draft_with_ofpra_days(asylum_pack, 10)
+    publish(draft, reason=REASON, hooks=False)
+    run = reevaluation.start_run(draft.pk, chunk_size=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        for chunk in run.chunks.order_by("number"):
+            reevaluation.apply_chunk(chunk.pk)
+    assert per_case == []
+    assert per_chunk == [[registered[0].pk, registered[1].pk], [registered[2].pk]]
