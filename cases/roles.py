@@ -21,6 +21,7 @@ LEGAL_STAFF_CASES_PERMISSIONS = (
     "view_impactrun",
     "add_impactrun",
     "view_reevaluationrun",
+    "view_reevaluationchunk",
 )
 
 

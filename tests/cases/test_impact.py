@@ -172,3 +172,23 @@ def test_the_page_says_when_the_draft_changed_since_the_impact_was_computed(
     assert "changed since this run" not in client.get(page).content.decode()
     PackVersion.objects.filter(pk=draft.pk).update(revision="edited")
     assert "changed since this run" in client.get(page).content.decode()
+
+
+def test_legal_staff_follow_a_reevaluation_in_the_admin(
+    client: Client, asylum_pack: PackVersion, cases: dict[str, Case], lawyer: User
+) -> None:
+    from cases import reevaluation
+    from tests.cases.workbench import publish
+
+    draft = draft_with_ofpra_days(asylum_pack, 10)
+    publish(draft, reason="Décret 2026-123", hooks=False)
+    run = reevaluation.start_run(draft.pk, chunk_size=2)
+    reevaluation.apply_chunk(run.chunks.get(number=1).pk)
+    client.login(username=lawyer.username, password=PASSWORD)
+    listing = client.get(reverse("admin:cases_reevaluationrun_changelist")).content.decode()
+    assert "2 / 3" in listing
+    detail = client.get(reverse("admin:cases_reevaluationrun_change", args=[run.pk]))
+    assert detail.status_code == 200
+    html = detail.content.decode()
+    assert "Décret 2026-123" in html
+    assert "Amina" not in html
