@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rules.engine.inputs import InputError
-from rules.services import evaluate_request
+from rules.services import evaluate_request, published_version
 
 from .models import Case, CaseEvent, Deadline, Membership, NewElement, Organisation, new_feed_token
 
@@ -26,6 +26,8 @@ User = AbstractBaseUser | AnonymousUser
 
 # Called on commit with the id of a case whose deadlines were stored (ids, not objects).
 after_deadlines_change: list[Callable[[int], None]] = []
+# Called on commit with the ids of many cases re-evaluated at once (a re-evaluation chunk).
+after_many_deadlines_change: list[Callable[[list[int]], None]] = []
 
 
 class CaseRefused(ValueError):
@@ -48,13 +50,23 @@ def _field_for(path: str) -> str:
 
 
 def evaluate_and_store(
-    case: Case, *, user: User | None, reason: str, as_of: dt.date | None = None
+    case: Case,
+    *,
+    user: User | None,
+    reason: str,
+    as_of: dt.date | None = None,
+    run_hooks: bool = True,
 ) -> dict[str, Any]:
     """Re-evaluate a case from its stored facts and store the deadlines it produced.
 
     The texts are stored in each of the site's languages (one evaluation per language; dates and
-    statuses do not depend on it), so that every reader sees them in their own.
+    statuses do not depend on it), so that every reader sees them in their own. `run_hooks`
+    False leaves the on-commit hooks to the caller (a re-evaluation plans many cases at once).
     """
+    # Read before evaluating: if a version is published in between, the case is recorded with
+    # the older one and the re-evaluation of the new one takes it again (never the reverse).
+    published = published_version(case.procedure.key)
+    version_id, revision = published if published else (None, "")
     payload = case.evaluation_payload()
     if as_of is not None:
         payload["as_of"] = as_of.isoformat()
@@ -98,15 +110,22 @@ def evaluate_and_store(
             "legal_basis": item["legal_basis"],
             "explanation": item["explanation"],
             "texts": {lang: by_key[item["key"]] for lang, by_key in texts.items()},
+        }
+        provenance = {
             "pack_version": result["rule_pack"]["version"],
+            "pack_version_ref_id": version_id,
+            "pack_revision": revision,
         }
         deadline = existing.get(item["key"])
         if deadline is None:
-            deadline = Deadline(case=case, key=item["key"], **values)
+            deadline = Deadline(case=case, key=item["key"], **values, **provenance)
         elif all(getattr(deadline, k) == v for k, v in values.items()):
+            if any(getattr(deadline, k) != v for k, v in provenance.items()):
+                # Same dates and words from a newer pack version: no history row for that.
+                Deadline.objects.filter(pk=deadline.pk).update(**provenance)
             continue
         else:
-            for name, value in values.items():
+            for name, value in {**values, **provenance}.items():
                 setattr(deadline, name, value)
         _history(deadline, user, reason)
         deadline.save()
@@ -121,10 +140,22 @@ def evaluate_and_store(
     }
     case.evaluation_errors = []
     case.evaluated_at = timezone.now()
-    case.save(update_fields=["evaluation", "evaluation_errors", "evaluated_at", "updated_at"])
-    case_id = case.pk
-    for hook in after_deadlines_change:
-        transaction.on_commit(lambda hook=hook: hook(case_id))  # type: ignore[misc]
+    case.evaluated_pack_version_id = version_id
+    case.evaluated_revision = revision
+    case.save(
+        update_fields=[
+            "evaluation",
+            "evaluation_errors",
+            "evaluated_at",
+            "evaluated_pack_version",
+            "evaluated_revision",
+            "updated_at",
+        ]
+    )
+    if run_hooks:
+        case_id = case.pk
+        for hook in after_deadlines_change:
+            transaction.on_commit(lambda hook=hook: hook(case_id))  # type: ignore[misc]
     return result
 
 

@@ -181,3 +181,6 @@ class CaseAdmin(OrganisationScoped, SimpleHistoryAdmin):
         }
         stored = Case.objects.get(pk=obj.pk)
         actions.update_case(stored, user=request.user, reason="changed in the admin", **changes)
+
+
+from . import admin_runs  # noqa: E402,F401  (impact and re-evaluation pages)

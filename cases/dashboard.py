@@ -21,6 +21,7 @@ from rules.models import RulePack
 from .access import visible_cases, visible_deadlines
 from .forms import ProcedureChoiceField, person_name
 from .models import Case, Deadline, Membership
+from .reevaluation import is_recomputing
 
 OVERDUE, TODAY, WEEK, LATER, SUSPENDED = "overdue", "today", "week", "later", "suspended"
 BUCKETS: list[tuple[str, Any]] = [
@@ -171,6 +172,8 @@ class Row:
     deadline: Deadline
     bucket: str
     what_to_do: str
+    # The procedure is being re-evaluated and this case not yet: its date may change.
+    recomputing: bool = False
 
     @property
     def bucket_label(self) -> Any:
@@ -216,8 +219,20 @@ def bucket_counts(deadlines: QuerySet[Deadline], today: dt.date) -> dict[str, in
     return counts
 
 
-def rows(deadlines: Any, today: dt.date, descriptions: dict[tuple[int, str], str]) -> list[Row]:
+def rows(
+    deadlines: Any,
+    today: dt.date,
+    descriptions: dict[tuple[int, str], str],
+    recomputing: dict[int, int] | None = None,
+) -> list[Row]:
+    """`recomputing`: reevaluation.recomputing_versions(), read once per page."""
+    running = recomputing or {}
     return [
-        Row(d, bucket_of(d.due, today), descriptions.get((d.case.procedure_id, d.key), ""))
+        Row(
+            d,
+            bucket_of(d.due, today),
+            descriptions.get((d.case.procedure_id, d.key), ""),
+            is_recomputing(d.case, running),
+        )
         for d in deadlines
     ]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from . import actions
-from .models import Case, CaseEvent, NewElement
+from .models import Case, CaseEvent, Deadline, NewElement
 
 REASONS = [
     gettext_noop("case opened"),
@@ -53,6 +53,9 @@ def _subject(kind: str, record: Any, event_labels: dict[str, str]) -> str:
     if kind == "event":
         label = event_labels.get(record.type, record.type)
         return f"{label} ({date_format(record.date, 'SHORT_DATE_FORMAT')})"
+    if kind == "deadline":
+        due = date_format(record.due, "SHORT_DATE_FORMAT") if record.due else "—"
+        return f"{record.label} ({due})"
     if kind == "element":
         day: date = record.date
         return f"{_('New element')} ({date_format(day, 'SHORT_DATE_FORMAT')})"
@@ -74,7 +77,8 @@ def _case_records(case: Case, limit: int) -> list[Any]:
 
 
 def recent_changes(case: Case, event_labels: dict[str, str], limit: int = SHOWN) -> list[Change]:
-    """The latest changes to a case and its facts (three queries, whatever the case's size)."""
+    """The latest changes to a case, its facts, and its deadlines moved by a publication (four
+    queries, whatever the case's size)."""
     sources: list[tuple[str, Any]] = [
         ("case", _case_records(case, limit)),
         (
@@ -86,6 +90,15 @@ def recent_changes(case: Case, event_labels: dict[str, str], limit: int = SHOWN)
         (
             "element",
             NewElement.history.filter(case_id=case.pk)
+            .select_related("history_user")
+            .order_by("-history_date")[:limit],
+        ),
+        # Deadlines moved by a new version of the rules (cases/reevaluation.py).
+        (
+            "deadline",
+            Deadline.history.filter(
+                case_id=case.pk, history_change_reason__startswith="rule pack v"
+            )
             .select_related("history_user")
             .order_by("-history_date")[:limit],
         ),

@@ -15,7 +15,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from .access import visible_deadlines
-from .dashboard import PENDING
+from .dashboard import PENDING, status_text
 from .models import Case, Deadline, Membership
 
 PRODID = "-//Delais asile//Caseworkers' calendar//FR"
@@ -36,8 +36,12 @@ def feed_deadlines(membership: Membership) -> QuerySet[Deadline]:
     return deadlines.select_related("case").order_by("due", "id")
 
 
-def calendar_for(deadlines: Iterable[Deadline], *, name: str, case_url: str) -> bytes:
-    """`case_url` is a format string with {pk}: the absolute URL of a case's page."""
+def calendar_for(
+    deadlines: Iterable[Deadline], *, name: str, case_url: str, today: dt.date
+) -> bytes:
+    """`case_url` is a format string with {pk}: the absolute URL of a case's page. Each event
+    says the deadline's status on `today` (a date passed while the file sat unchanged is missed).
+    """
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -54,8 +58,13 @@ def calendar_for(deadlines: Iterable[Deadline], *, name: str, case_url: str) -> 
         event.add("last-modified", deadline.updated_at)
         event.add("dtstart", deadline.due)
         event.add("dtend", deadline.due + dt.timedelta(days=1))
+        status = status_text(deadline.status_on(today))
         event.add("summary", f"{deadline.case.reference} · {deadline.label}")
-        event.add("description", f"{deadline.legal_basis}\n{case_url.format(pk=deadline.case_id)}")
+        event.add(
+            "description",
+            f"{status}\n{deadline.legal_basis}\n{case_url.format(pk=deadline.case_id)}",
+        )
+        event.add("x-delais-status", deadline.status_on(today))
         event.add("url", case_url.format(pk=deadline.case_id))
         event.add("transp", "TRANSPARENT")
         calendar.add_component(event)

@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from rules.models import RulePack
+from rules.models import PackVersion, RulePack
 
 
 def new_feed_token() -> str:
@@ -104,9 +104,28 @@ class Case(models.Model):
     evaluation = models.JSONField(default=dict, blank=True, editable=False)
     evaluation_errors = models.JSONField(default=list, blank=True, editable=False)
     evaluated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The pack version (and its revision) that produced the stored deadlines and results: while
+    # a re-evaluation runs, a case still on an older version shows its dates as being recomputed.
+    evaluated_pack_version = models.ForeignKey(
+        PackVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    evaluated_revision = models.CharField(max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["evaluation", "evaluated_at", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=[
+            "evaluation",
+            "evaluated_at",
+            "evaluated_pack_version",
+            "evaluated_revision",
+            "updated_at",
+        ]
+    )
 
     class Meta:
         ordering = ["-updated_at"]
@@ -216,6 +235,11 @@ class Deadline(models.Model):
     # Label and explanation in each of the site's languages: {"en": {"label": ..., ...}}.
     texts = models.JSONField(default=dict, blank=True)
     pack_version = models.PositiveIntegerField()
+    # Which record set produced this row: the pack version's id and revision at evaluation.
+    pack_version_ref = models.ForeignKey(
+        PackVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    pack_revision = models.CharField(max_length=32, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -257,3 +281,167 @@ class Deadline(models.Model):
         return self.status in (self.Status.OPEN, self.Status.MISSED, self.Status.SUSPENDED) and (
             self.completed_on is None
         )
+
+
+class ReevaluationRun(models.Model):
+    """Every open case of a procedure re-evaluated after a pack version was published.
+
+    The cases are split into chunks stored up front (ReevaluationChunk); workers claim a chunk
+    with a conditional update and a lease, and mark it applied in the same transaction as its
+    cases' writes, so a worker killed mid-chunk leaves it to be taken again and a chunk is never
+    applied twice. See cases/reevaluation.py.
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+
+    pack_version = models.ForeignKey(
+        PackVersion, on_delete=models.PROTECT, related_name="reevaluation_runs"
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.RUNNING
+    )
+    total_cases = models.PositiveIntegerField(_("cases"), default=0)
+    done_cases = models.PositiveIntegerField(_("cases done"), default=0)
+    changed_cases = models.PositiveIntegerField(_("cases whose dates moved"), default=0)
+    failed_cases = models.PositiveIntegerField(_("cases refused by the new rules"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("re-evaluation after publishing")
+        verbose_name_plural = _("re-evaluations after publishing")
+        constraints = [
+            # A publication starts one run, however many times its hook is called.
+            models.UniqueConstraint(fields=["pack_version"], name="unique_reevaluation_run"),
+        ]
+        indexes = [models.Index(fields=["state"])]
+
+    def __str__(self) -> str:
+        return f"{self.pack_version} ({self.done_cases}/{self.total_cases})"
+
+
+class ReevaluationChunk(models.Model):
+    run = models.ForeignKey(ReevaluationRun, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    case_ids = models.JSONField(default=list)
+    # A worker holds the chunk until lease_until; past it, another worker may take it over.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Written in the same transaction as the chunk's cases: set means applied, exactly once.
+    applied_at = models.DateTimeField(null=True, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["run", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="unique_reevaluation_chunk"),
+        ]
+        indexes = [
+            # The sweep: chunks not yet applied (cases/reevaluation.py: sweep).
+            models.Index(
+                fields=["lease_until"],
+                condition=models.Q(applied_at__isnull=True),
+                name="reevaluation_chunk_todo_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} chunk {self.number}"
+
+
+class DeadlineMove(models.Model):
+    """A deadline whose due date or status a re-evaluation changed (for the caseworkers' notice)."""
+
+    run = models.ForeignKey(ReevaluationRun, on_delete=models.CASCADE, related_name="moves")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    key = models.CharField(max_length=63)
+    label = models.CharField(max_length=200)
+    texts = models.JSONField(default=dict, blank=True)
+    old_due = models.DateField(null=True, blank=True)
+    new_due = models.DateField(null=True, blank=True)
+    old_status = models.CharField(max_length=10, blank=True)
+    new_status = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["run", "case", "key"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.key}: {self.old_due} -> {self.new_due}"
+
+    def label_in(self, language: str) -> str:
+        return str(((self.texts or {}).get(language[:2]) or {}).get("label") or self.label)
+
+
+class ImpactRun(models.Model):
+    """What a draft pack version would change in every open case of its procedure.
+
+    A job evaluates each case with the draft (chunk by chunk, resuming from `done_cases`) and
+    stores every difference with what the case shows today as ImpactChange rows.
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    pack_version = models.ForeignKey(
+        PackVersion, on_delete=models.CASCADE, related_name="impact_runs"
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.RUNNING
+    )
+    case_ids = models.JSONField(default=list, editable=False)
+    total_cases = models.PositiveIntegerField(_("cases"), default=0)
+    done_cases = models.PositiveIntegerField(_("cases done"), default=0)
+    changed_cases = models.PositiveIntegerField(_("cases that would change"), default=0)
+    as_of = models.DateField(_("judged on"))
+    # The draft's revision when the run started: an edit since makes the run out of date.
+    revision = models.CharField(max_length=32, blank=True)
+    error = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Moves with every chunk: a running impact left untouched past the lease is queued again.
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("impact of a draft")
+        verbose_name_plural = _("impacts of drafts")
+
+    def __str__(self) -> str:
+        return f"impact of {self.pack_version} ({self.done_cases}/{self.total_cases})"
+
+
+class ImpactChange(models.Model):
+    """One difference: a deadline's due date or status, or an outcome, old and new."""
+
+    class Kind(models.TextChoices):
+        DEADLINE = "deadline", _("deadline")
+        OUTCOME = "outcome", _("outcome")
+
+    run = models.ForeignKey(ImpactRun, on_delete=models.CASCADE, related_name="changes")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    key = models.CharField(_("rule"), max_length=63)
+    label = models.CharField(max_length=200, blank=True)
+    old_due = models.DateField(null=True, blank=True)
+    new_due = models.DateField(null=True, blank=True)
+    old_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["run", "case", "kind", "key"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.key}"

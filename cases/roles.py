@@ -15,6 +15,14 @@ from django.contrib.auth.management import create_permissions
 
 LEGAL_STAFF = "legal staff"
 LEGAL_STAFF_APPS = ("rules",)
+# From the cases app, legal staff see and start impact runs and follow re-evaluations: these
+# show a case's file reference and organisation, never the applicant.
+LEGAL_STAFF_CASES_PERMISSIONS = (
+    "view_impactrun",
+    "add_impactrun",
+    "view_reevaluationrun",
+    "view_reevaluationchunk",
+)
 
 
 def ensure_groups(
@@ -31,3 +39,9 @@ def ensure_groups(
     )
     # Added, never reset: other apps grant the group their own permissions (message templates).
     group.permissions.add(*wanted)
+    create_permissions(global_apps.get_app_config("cases"), verbosity=0, using=using)
+    group.permissions.add(
+        *permission_model._default_manager.using(using).filter(
+            content_type__app_label="cases", codename__in=LEGAL_STAFF_CASES_PERMISSIONS
+        )
+    )

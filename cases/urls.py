@@ -17,6 +17,7 @@ urlpatterns = [
     path("cases/new/", cases.case_create, name="case-create"),
     path("cases/<int:pk>/", cases.case_detail, name="case-detail"),
     path("cases/<int:pk>/edit/", cases.case_edit, name="case-edit"),
+    path("cases/<int:pk>/scenario/", cases.case_save_scenario, name="case-save-scenario"),
     path("cases/<int:pk>/events/new/", events.event_create, name="event-create"),
     path("cases/<int:pk>/events/<int:event_pk>/edit/", events.event_edit, name="event-edit"),
     path("cases/<int:pk>/events/<int:event_pk>/delete/", events.event_delete, name="event-delete"),

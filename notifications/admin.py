@@ -19,7 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from .actions import retry_failed
 from .health import alert_health
 from .messages import RenderedMessage, _engine, render_template, written_date
-from .models import DeliveryAttempt, MessageTemplate, Notification, PlannerRun
+from .models import DeliveryAttempt, MessageTemplate, Notification, PlannerRun, RecomputeNotice
 from .segments import sms_size
 
 
@@ -201,4 +201,20 @@ class PlannerRunAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in PlannerRun._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(RecomputeNotice)
+class RecomputeNoticeAdmin(admin.ModelAdmin):
+    """The caseworkers' emails after a re-evaluation: one per run and person (read-only)."""
+
+    list_display = ("id", "run", "recipient", "language", "status", "attempts", "sent_at")
+    list_filter = ("status",)
+    list_select_related = ("run__pack_version__pack", "recipient")
+    readonly_fields = [f.name for f in RecomputeNotice._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -247,3 +247,43 @@ class PlannerRun(models.Model):
 
     def __str__(self) -> str:
         return f"planner run {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RecomputeNotice(models.Model):
+    """One email to one caseworker after a re-evaluation: which of their cases moved and how.
+
+    One row per run and recipient (unique), claimed with a conditional update before sending, so
+    each caseworker is told once per re-evaluation (see notifications/recompute.py).
+    """
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    run = models.ForeignKey(
+        "cases.ReevaluationRun", on_delete=models.CASCADE, related_name="notices"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recompute_notices"
+    )
+    language = models.CharField(max_length=8)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notice of recomputed dates")
+        verbose_name_plural = _("notices of recomputed dates")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "recipient"], name="unique_recompute_notice"),
+        ]
+
+    def __str__(self) -> str:
+        return f"notice #{self.pk} run {self.run_id} user {self.recipient_id}"

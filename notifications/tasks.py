@@ -13,8 +13,9 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
-from . import planner, sender
+from . import planner, recompute, sender
 from .dispatch import dispatch_due
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 def plan_due_alerts() -> None:
     """Beat, every few minutes: plan every case's alerts and queue whatever is due."""
     planner.run_planner()
+    queue_notices(recompute.notices_to_queue(timezone.now()))
 
 
 @shared_task(name="notifications.plan_case_alerts", acks_late=True, ignore_result=True)
@@ -66,3 +68,49 @@ def schedule_case_planning(case_id: int) -> None:
             case_id,
             type(error).__name__,
         )
+
+
+@shared_task(name="notifications.plan_cases_alerts", acks_late=True, ignore_result=True)
+def plan_cases_alerts(case_ids: list[int]) -> None:
+    """After many cases were re-evaluated at once: re-plan them in one go."""
+    planner.plan_cases(case_ids)
+    transaction.on_commit(lambda: dispatch_due(case_ids=case_ids))
+
+
+def schedule_cases_planning(case_ids: list[int]) -> None:
+    """cases.actions.after_many_deadlines_change hook, on commit: one task for the lot."""
+    try:
+        plan_cases_alerts.delay(list(case_ids))
+    except Exception as error:
+        logger.warning(
+            "%d cases: alert planning not queued (%s); the periodic planner will plan them",
+            len(case_ids),
+            type(error).__name__,
+        )
+
+
+@shared_task(name="notifications.send_recompute_notice", acks_late=True, ignore_result=True)
+def send_recompute_notice(notice_id: int) -> str:
+    return recompute.send_notice(notice_id)
+
+
+def queue_notices(notice_ids: list[int]) -> int:
+    queued = []
+    try:
+        for pk in notice_ids:
+            send_recompute_notice.delay(pk)
+            queued.append(pk)
+    except Exception as error:
+        logger.warning(
+            "%d of %d notices queued (%s); the periodic planner queues the rest",
+            len(queued),
+            len(notice_ids),
+            type(error).__name__,
+        )
+    recompute.RecomputeNotice.objects.filter(pk__in=queued).update(enqueued_at=timezone.now())
+    return len(queued)
+
+
+def notify_caseworkers(run_id: int) -> None:
+    """cases.reevaluation.after_run_finished hook, on commit: plan and queue the notices."""
+    queue_notices(recompute.plan_notices(run_id))

@@ -216,6 +216,14 @@ ALERT_PLANNER_INTERVAL_MINUTES = env_int("ALERT_PLANNER_INTERVAL_MINUTES", 5)
 ALERT_PLANNER_MAX_AGE_MINUTES = env_int("ALERT_PLANNER_MAX_AGE_MINUTES", 15)
 ALERT_MAX_LATENESS_MINUTES = env_int("ALERT_MAX_LATENESS_MINUTES", 15)
 
+# Re-evaluation after publishing, and a draft's impact (cases/reevaluation.py, cases/impact.py):
+# cases per chunk; a chunk (or impact run) held longer than the lease by a worker that died is
+# taken over; a chunk queued this long ago and never claimed is queued again (lost message).
+REEVALUATION_CHUNK_SIZE = env_int("REEVALUATION_CHUNK_SIZE", 200)
+REEVALUATION_LEASE_SECONDS = env_int("REEVALUATION_LEASE_SECONDS", 600)
+REEVALUATION_REQUEUE_SECONDS = env_int("REEVALUATION_REQUEUE_SECONDS", 600)
+REEVALUATION_SWEEP_MINUTES = env_int("REEVALUATION_SWEEP_MINUTES", 2)
+
 # SMS: console (prints), locmem (tests), sinch (HTTP), or a dotted path. Unset without DEBUG:
 # SMS alerts fail visibly in the admin instead of vanishing into a console.
 SMS_BACKEND = env_str("SMS_BACKEND", "console" if DEBUG else "")

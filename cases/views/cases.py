@@ -7,13 +7,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from rules.services import today
 
@@ -23,6 +24,8 @@ from ..dashboard import PENDING, CaseListFilterForm, status_text
 from ..forms import CaseForm, EventForm, NewElementForm, show_refusal
 from ..history import recent_changes
 from ..models import Case, Deadline
+from ..reevaluation import is_recomputing, recomputing_versions
+from ..scenarios import CaseNotSaved, can_save_scenario, save_case_as_scenario
 from .common import PAGE_SIZE, member_or_403
 
 
@@ -194,5 +197,28 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "event_form": EventForm(event_types=event_types, auto_id="new-event-%s"),
             "element_form": NewElementForm(auto_id="new-element-%s"),
             "changes": recent_changes(case, event_labels),
+            "recomputing": is_recomputing(case, recomputing_versions()),
+            "can_save_scenario": can_save_scenario(request.user),
         },
     )
+
+
+@require_POST
+@login_required
+def case_save_scenario(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep this case's facts (no name, phone, email or reference) and results as a scenario."""
+    member_or_403(request)
+    case = case_for(request.user, pk)
+    if not can_save_scenario(request.user):
+        raise PermissionDenied
+    try:
+        scenario = save_case_as_scenario(case, user=request.user)
+    except CaseNotSaved as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("Saved as the scenario %(name)s of %(procedure)s.")
+            % {"name": scenario.name, "procedure": case.procedure.name},
+        )
+    return redirect("case-detail", pk=case.pk)

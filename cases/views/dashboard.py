@@ -19,6 +19,7 @@ from ..dashboard import (
     rows,
     with_status,
 )
+from ..reevaluation import recomputing_versions
 from .common import PAGE_SIZE, member_or_403
 
 SUSPENDED_SHOWN = 20
@@ -34,6 +35,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     counts = bucket_counts(pending, day)
     page = Paginator(with_status(pending, form, day), PAGE_SIZE).get_page(request.GET.get("page"))
     descriptions = procedures.deadline_descriptions()
+    running = recomputing_versions()
     status = form.cleaned_data.get("status") if form.is_valid() else ""
     # Suspended deadlines have no due date: listed apart unless a status is chosen.
     suspended = (
@@ -43,6 +45,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             pending.filter(due__isnull=True).order_by("case__reference", "key")[:SUSPENDED_SHOWN],
             day,
             descriptions,
+            running,
         )
     )
     return render(
@@ -66,7 +69,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "all_query": form.query_string(status=""),
             "status": status,
             "page": page,
-            "rows": rows(page.object_list, day, descriptions),
+            "rows": rows(page.object_list, day, descriptions, running),
+            "recomputing": bool(running),
             "suspended": suspended,
             "suspended_more": counts["suspended"] > len(suspended) and not status,
             "query": form.query_string(),

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from rules.services import today
+
 from .. import actions
 from ..ical import calendar_for, feed_deadlines
 from ..models import Membership
@@ -32,6 +34,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         feed_deadlines(membership),
         name=f"{_('Deadlines')} · {membership.organisation.name}",
         case_url=case_url,
+        today=today(),
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="deadlines.ics"'

@@ -259,4 +259,7 @@ def test_the_legal_staff_group_holds_every_rules_permission_and_none_on_cases(db
     group = Group.objects.get(name=LEGAL_STAFF)
     rules = Permission.objects.filter(content_type__app_label="rules")
     assert set(rules) <= set(group.permissions.all())
-    assert not group.permissions.filter(content_type__app_label="cases").exists()
+    # From the cases app: only the impact and re-evaluation runs (references, no applicant).
+    assert set(
+        group.permissions.filter(content_type__app_label="cases").values_list("codename", flat=True)
+    ) == {"view_impactrun", "add_impactrun", "view_reevaluationrun", "view_reevaluationchunk"}

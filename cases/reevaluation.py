@@ -1,0 +1,265 @@
+"""After a pack version is published, every open case of its procedure follows.
+
+`start_run` stores the run and its chunks up front (case ids, CHUNK_SIZE per chunk). A worker
+applies a chunk with `apply_chunk`: it claims the chunk with a conditional update and a lease,
+then, in one transaction, locks the chunk's cases, re-evaluates them through
+`cases.actions.evaluate_and_store` (history with the publisher and the publication's reason),
+records what moved, and marks the chunk applied. The applied mark is written in that same
+transaction, so a worker killed mid-chunk leaves nothing applied and the chunk is taken again
+once its lease has passed; a second worker holding the same chunk finds it applied and stops.
+`sweep` queues again what a dead worker or a lost message left behind, and finishes runs whose
+chunks are all applied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from rules.models import PackVersion
+
+from . import actions
+from .models import Case, Deadline, DeadlineMove, ReevaluationChunk, ReevaluationRun
+
+logger = logging.getLogger(__name__)
+
+# Called on commit with the id of a run whose chunks are all applied (the notices hook here).
+after_run_finished: list[Callable[[int], None]] = []
+
+
+def publication_reason(version: PackVersion) -> str:
+    """The reason kept in each case's history: "rule pack v3 published: <why>"."""
+    why = version.publish_reason.strip()
+    return f"rule pack v{version.number} published" + (f": {why}" if why else "")
+
+
+def open_case_ids(pack_id: int) -> list[int]:
+    return list(
+        Case.objects.filter(procedure_id=pack_id, state=Case.State.OPEN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def start_run(pack_version_id: int, *, chunk_size: int | None = None) -> ReevaluationRun:
+    """The run of a published version with its chunks; the existing one if already started."""
+    existing = ReevaluationRun.objects.filter(pack_version_id=pack_version_id).first()
+    if existing is not None:
+        return existing
+    version = PackVersion.objects.get(pk=pack_version_id)
+    size = max(1, chunk_size or settings.REEVALUATION_CHUNK_SIZE)
+    try:
+        with transaction.atomic():
+            ids = open_case_ids(version.pack_id)
+            run = ReevaluationRun.objects.create(
+                pack_version=version, reason=publication_reason(version), total_cases=len(ids)
+            )
+            ReevaluationChunk.objects.bulk_create(
+                ReevaluationChunk(run=run, number=n, case_ids=ids[start : start + size])
+                for n, start in enumerate(range(0, len(ids), size), start=1)
+            )
+    except IntegrityError:
+        # Another process started it a moment ago (the unique constraint on the version).
+        return ReevaluationRun.objects.get(pack_version_id=pack_version_id)
+    if not ids:
+        finish_if_complete(run.pk)
+    return ReevaluationRun.objects.get(pk=run.pk)
+
+
+def claim_chunk(chunk_id: int, now: dt.datetime) -> bool:
+    """Hold a chunk for LEASE seconds; False when applied or held by a live worker."""
+    lease = dt.timedelta(seconds=settings.REEVALUATION_LEASE_SECONDS)
+    return bool(
+        ReevaluationChunk.objects.filter(pk=chunk_id, applied_at__isnull=True)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + lease, attempts=F("attempts") + 1)
+    )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    due: dt.date | None
+    status: str
+    label: str
+    texts: dict[str, object]
+
+
+def _snapshot(case_id: int, day: dt.date) -> dict[str, Snapshot]:
+    return {
+        d.key: Snapshot(d.due, d.status_on(day), d.label, d.texts or {})
+        for d in Deadline.objects.filter(case_id=case_id)
+    }
+
+
+def _moves(
+    run: ReevaluationRun,
+    case: Case,
+    before: dict[str, Snapshot],
+    after: dict[str, Snapshot],
+) -> list[DeadlineMove]:
+    moves = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old is not None and new is not None and (old.due, old.status) == (new.due, new.status):
+            continue
+        shown = new or old
+        assert shown is not None
+        moves.append(
+            DeadlineMove(
+                run=run,
+                case=case,
+                assigned_to_id=case.assigned_to_id,
+                key=key,
+                label=shown.label,
+                texts=shown.texts,
+                old_due=old.due if old else None,
+                new_due=new.due if new else None,
+                old_status=old.status if old else "",
+                new_status=new.status if new else "",
+            )
+        )
+    return moves
+
+
+def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
+    """Re-evaluate a chunk's cases once: "applied", or "skipped" (applied or held elsewhere)."""
+    now = now or timezone.now()
+    if not claim_chunk(chunk_id, now):
+        return "skipped"
+    with transaction.atomic():
+        # The applied mark first: a second worker that took the chunk over (lease passed) waits
+        # here on PostgreSQL's row lock until this commits, then updates nothing and stops.
+        if not ReevaluationChunk.objects.filter(pk=chunk_id, applied_at__isnull=True).update(
+            applied_at=now
+        ):
+            return "skipped"
+        chunk = ReevaluationChunk.objects.select_related("run__pack_version__published_by").get(
+            pk=chunk_id
+        )
+        run = chunk.run
+        day = timezone.localdate(now)
+        # Locked in id order, like the alert planner: a caseworker's save waits for the chunk.
+        cases = list(
+            Case.objects.select_for_update(of=("self",))
+            .filter(pk__in=chunk.case_ids, procedure_id=run.pack_version.pack_id)
+            .select_related("procedure")
+            .order_by("pk")
+        )
+        moves: list[DeadlineMove] = []
+        changed: list[int] = []
+        evaluated: list[int] = []
+        errors: list[dict[str, object]] = []
+        for case in cases:
+            if case.state != Case.State.OPEN:
+                continue  # closed since the run started: its dates no longer matter
+            before = _snapshot(case.pk, day)
+            try:
+                with transaction.atomic():
+                    # In history: the person who published, and why.
+                    actions.evaluate_and_store(
+                        case,
+                        user=run.pack_version.published_by,
+                        reason=run.reason,
+                        run_hooks=False,
+                    )
+            except actions.CaseRefused as refused:
+                # The new rules refuse this case's facts: it keeps its dates, the admin shows it.
+                errors.append({"case": case.pk, "errors": refused.errors})
+                continue
+            evaluated.append(case.pk)
+            case_moves = _moves(run, case, before, _snapshot(case.pk, day))
+            if case_moves:
+                moves.extend(case_moves)
+                changed.append(case.pk)
+        DeadlineMove.objects.bulk_create(moves)
+        ReevaluationChunk.objects.filter(pk=chunk_id).update(errors=errors)
+        ReevaluationRun.objects.filter(pk=run.pk).update(
+            done_cases=F("done_cases") + len(chunk.case_ids),
+            changed_cases=F("changed_cases") + len(changed),
+            failed_cases=F("failed_cases") + len(errors),
+        )
+        if evaluated:
+            # One alert-planning job for the chunk instead of one per case; every case, not only
+            # the moved ones: the new version may also change the alert policy.
+            for hook in actions.after_many_deadlines_change:
+                transaction.on_commit(lambda hook=hook: hook(evaluated))  # type: ignore[misc]
+    finish_if_complete(run.pk)
+    return "applied"
+
+
+def finish_if_complete(run_id: int) -> bool:
+    """Mark a run done once every chunk is applied; its hooks run once, on commit."""
+    with transaction.atomic():
+        if ReevaluationChunk.objects.filter(run_id=run_id, applied_at__isnull=True).exists():
+            return False
+        finished = ReevaluationRun.objects.filter(
+            pk=run_id, state=ReevaluationRun.State.RUNNING
+        ).update(state=ReevaluationRun.State.DONE, finished_at=timezone.now())
+        if finished:
+            for hook in after_run_finished:
+                transaction.on_commit(lambda hook=hook: hook(run_id))  # type: ignore[misc]
+    return bool(finished)
+
+
+def chunks_to_queue(now: dt.datetime) -> list[int]:
+    """Chunks a worker should take: never queued, held past their lease by a dead worker, or
+    queued long ago and never claimed (the message was lost)."""
+    requeue = now - dt.timedelta(seconds=settings.REEVALUATION_REQUEUE_SECONDS)
+    return list(
+        ReevaluationChunk.objects.filter(
+            applied_at__isnull=True, run__state=ReevaluationRun.State.RUNNING
+        )
+        .filter(
+            Q(enqueued_at__isnull=True)
+            | Q(lease_until__lt=now)
+            | Q(lease_until__isnull=True, enqueued_at__lt=requeue)
+        )
+        .order_by("run_id", "number")
+        .values_list("pk", flat=True)
+    )
+
+
+def mark_queued(chunk_ids: Iterable[int], now: dt.datetime) -> None:
+    ReevaluationChunk.objects.filter(pk__in=list(chunk_ids)).update(enqueued_at=now)
+
+
+def finish_complete_runs() -> list[int]:
+    """Runs whose last chunk was applied by a worker that died before finishing the run."""
+    running = ReevaluationRun.objects.filter(state=ReevaluationRun.State.RUNNING).values_list(
+        "pk", flat=True
+    )
+    return [run_id for run_id in running if finish_if_complete(run_id)]
+
+
+def recomputing_versions() -> dict[int, int]:
+    """{procedure id: published version id} for each procedure being re-evaluated now."""
+    procedures = set(
+        ReevaluationRun.objects.filter(state=ReevaluationRun.State.RUNNING).values_list(
+            "pack_version__pack_id", flat=True
+        )
+    )
+    if not procedures:
+        return {}
+    # Ordered by number: the newest published version of each procedure wins.
+    return dict(
+        PackVersion.objects.filter(pack_id__in=procedures, status=PackVersion.Status.PUBLISHED)
+        .order_by("pack_id", "number")
+        .values_list("pack_id", "pk")
+    )
+
+
+def is_recomputing(case: Case, running: dict[int, int]) -> bool:
+    """Whether the case's dates await the running re-evaluation of its procedure."""
+    version_id = running.get(case.procedure_id)
+    return (
+        version_id is not None
+        and case.state == Case.State.OPEN
+        and case.evaluated_pack_version_id != version_id
+    )
