@@ -97,7 +97,13 @@ def celery_broker_config(redis_url: str, *, run_dir: Path) -> dict[str, Any]:
     no redelivery and a task waiting for its ETA is lost if the worker stops.
     """
     if redis_url:
-        return {"broker_url": redis_url, "broker_transport_options": {}}
+        # kombu's Redis transport with the fix for a worker that died when Redis went away
+        # with messages unacknowledged (project/broker.py).
+        return {
+            "broker_url": redis_url,
+            "broker_transport": "project.broker:Transport",
+            "broker_transport_options": {},
+        }
     folders = {
         "data_folder_in": run_dir / "queue",
         "data_folder_out": run_dir / "queue",
@@ -109,4 +115,8 @@ def celery_broker_config(redis_url: str, *, run_dir: Path) -> dict[str, Any]:
     options: dict[str, Any] = {key: str(folder) for key, folder in folders.items()}
     options["store_processed"] = False
     # A host name, though unused, keeps kombu from warning that none was given.
-    return {"broker_url": "filesystem://localhost//", "broker_transport_options": options}
+    return {
+        "broker_url": "filesystem://localhost//",
+        "broker_transport": None,
+        "broker_transport_options": options,
+    }
