@@ -216,6 +216,9 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 # the connection before each task instead, as Django does per request (CONN_MAX_AGE, health
 # checks), and Celery still drops it every CELERY_DB_REUSE_MAX tasks.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
+# What a task prints (the console email and SMS backends in development) is logged at INFO, not
+# Celery's default WARNING.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 # Worker processes (`make run` passes the same value; docker compose relies on this).
 CELERY_WORKER_CONCURRENCY = env_int("CELERY_CONCURRENCY", 2)
 

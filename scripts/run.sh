@@ -26,14 +26,9 @@ debug=$("$PY" manage.py shell --no-imports -c 'from django.conf import settings;
 echo "==> migrate"
 "$PY" manage.py migrate --noinput
 
-# loadrulepack arrives with the rules app; skip it quietly until then.
-if "$PY" manage.py help loadrulepack >/dev/null 2>&1; then
-    echo "==> loadrulepack ${LOADRULEPACK_ARGS:-}"
-    # shellcheck disable=SC2086  # LOADRULEPACK_ARGS is a list of arguments
-    "$PY" manage.py loadrulepack ${LOADRULEPACK_ARGS:-}
-else
-    echo "==> loadrulepack: command not available yet, skipped"
-fi
+echo "==> loadrulepack ${LOADRULEPACK_ARGS:-}"
+# shellcheck disable=SC2086  # LOADRULEPACK_ARGS is a list of arguments
+"$PY" manage.py loadrulepack ${LOADRULEPACK_ARGS:-}
 
 if [[ $debug == True ]]; then
     echo "==> ensure_demo_user"
