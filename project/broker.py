@@ -69,6 +69,13 @@ class QoS(kombu_redis.QoS):
             return
         super().ack(delivery_tag)
 
+    def reject(self, delivery_tag: Any, requeue: bool = False) -> None:
+        if not self._reachable(None):
+            # Same as above: Redis keeps the message and redelivers it after the timeout.
+            super(kombu_redis.QoS, self).ack(delivery_tag)
+            return
+        super().reject(delivery_tag, requeue=requeue)
+
 
 class Channel(kombu_redis.Channel):
     QoS = QoS
