@@ -27,4 +27,5 @@ RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only REDIS_URL=redis://un
 RUN useradd --system --uid 10001 --home-dir /app app
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "project.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2"]
+# gunicorn reads its number of workers from WEB_CONCURRENCY (default 1 here; .env.example: 2).
+CMD ["gunicorn", "project.wsgi:application", "--bind", "0.0.0.0:8000"]

@@ -2,8 +2,8 @@
 
 1. Has the planner finished a run within ALERT_PLANNER_MAX_AGE_MINUTES? (Beat and a worker are
    both alive and reach the database.)
-2. Has the oldest due alert waited less than ALERT_MAX_LATENESS_MINUTES? (Workers keep up, the
-   broker carries messages, the transports answer.)
+2. Has the oldest due alert waited less than ALERT_MAX_LATENESS_MINUTES since it was due and
+   planned? (Workers keep up, the broker carries messages, the transports answer.)
 
 Counts only: nothing personal. Used by /healthz/alerts, `manage.py check_alerts` and the admin.
 """
@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from .models import Notification, PlannerRun
@@ -53,10 +54,15 @@ def alert_health(now: dt.datetime | None = None) -> dict[str, Any]:
     elif planner_age > max_age.total_seconds():
         problems.append(f"the planner last finished {int(planner_age // 60)} minutes ago")
 
+    # An alert is late from the moment it was due *and* existed: one planned just now for a
+    # moment already past (an overdue alert for a deadline entered late, the first run after a
+    # deployment) is not 3 days late, and must not fail the health check before a worker has
+    # had a chance to send it.
     oldest_due = (
         Notification.objects.filter(status=Status.PLANNED, send_after__lte=now)
-        .order_by("send_after")
-        .values_list("send_after", flat=True)
+        .annotate(due_since=Greatest("send_after", "created_at"))
+        .order_by("due_since")
+        .values_list("due_since", flat=True)
         .first()
     )
     lateness = (now - oldest_due).total_seconds() if oldest_due else 0.0

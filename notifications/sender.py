@@ -5,10 +5,11 @@ workers holding the same id, one updates the row and sends, the other updates no
 A row left in "sending" by a worker that died is claimed again once its lease has passed.
 
 Each transport call is recorded as a DeliveryAttempt saved *before* the call and completed after
-it. An attempt left unfinished means the process died during the call: before sending again,
-the sender asks the provider whether it already has the message under the alert's reference
-(Sinch can tell; SMTP cannot, so an email may then go out twice under the same Message-ID). See
-notifications/README.md for what "exactly once" means here.
+it. Before any second attempt, the sender asks the provider whether it already has the message
+under the alert's reference: an earlier call may have been taken by the provider and its answer
+lost (a timeout, a dropped connection, a process that died mid-call; an attempt left unfinished
+is the latter). Sinch can tell; SMTP cannot, so an email may then go out twice under the same
+Message-ID. See notifications/README.md for what "exactly once" means here.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def send_notification(
 class _Ready:
     outgoing: Outgoing
     attempt: DeliveryAttempt
-    unfinished: bool  # an earlier attempt never finished: ask the provider first
+    ask_first: bool  # an earlier attempt exists: ask the provider before sending again
     recorded: dict[str, object]  # language and SMS size, saved with the outcome
 
 
@@ -219,17 +220,16 @@ class _Send:
             html=message.html if n.channel == Channel.EMAIL else "",
             reference=reference(n.pk),
         )
-        # Only a row claimed before can have an attempt that never finished.
-        unfinished = n.attempts > 1 and (
-            n.delivery_attempts.filter(finished_at__isnull=True).exists()
-        )
+        # A retry: the earlier call's outcome may be unknown (timed out or cut off after the
+        # provider took the message, or never finished), so ask the provider first.
+        ask_first = n.attempts > 1 and n.delivery_attempts.exists()
         attempt = DeliveryAttempt.objects.create(
             notification=n, number=n.attempts, started_at=timezone.now()
         )
         return _Ready(
             outgoing=outgoing,
             attempt=attempt,
-            unfinished=unfinished,
+            ask_first=ask_first,
             recorded={
                 "language": message.language,
                 "sms_encoding": size.encoding if size else "",
@@ -243,7 +243,7 @@ class _Send:
         started = time.monotonic()
         try:
             transport = self._transport or transport_for(n.channel)
-            found = transport.find_sent(ready.outgoing.reference) if ready.unfinished else None
+            found = transport.find_sent(ready.outgoing.reference) if ready.ask_first else None
             delivery = found or transport.send(ready.outgoing)
         except TransportError as error:
             with transaction.atomic():

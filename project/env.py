@@ -8,12 +8,53 @@ optional ``environ`` mapping so tests can run it against a made-up environment.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """NAME=value lines of a .env file, as scripts/run.sh and docker compose read them.
+
+    Blank lines and lines starting with # are skipped; one pair of surrounding quotes is
+    dropped; nothing else is interpreted (no ${...} expansion). Any other line is an error that
+    names the file and the line, rather than a setting silently ignored.
+    """
+    values: dict[str, str] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ImproperlyConfigured(f"cannot read {path}: {error}") from error
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _ENV_LINE.match(line)
+        if match is None:
+            raise ImproperlyConfigured(f"{path}, line {number}: not NAME=value")
+        name, value = match.group(1), match.group(2)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+def load_env_file(path: Path, *, environ: MutableMapping[str, str] | None = None) -> bool:
+    """Put the file's variables in the environment; variables already set win. Returns whether
+    the file exists. Called by project/settings.py, so manage.py, Celery and gunicorn all read
+    the same .env as scripts/run.sh."""
+    environ = os.environ if environ is None else environ
+    if not path.is_file():
+        return False
+    for name, value in read_env_file(path).items():
+        environ.setdefault(name, value)
+    return True
+
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
@@ -97,7 +138,13 @@ def celery_broker_config(redis_url: str, *, run_dir: Path) -> dict[str, Any]:
     no redelivery and a task waiting for its ETA is lost if the worker stops.
     """
     if redis_url:
-        return {"broker_url": redis_url, "broker_transport_options": {}}
+        # kombu's Redis transport with the fix for a worker that died when Redis went away
+        # with messages unacknowledged (project/broker.py).
+        return {
+            "broker_url": redis_url,
+            "broker_transport": "project.broker:Transport",
+            "broker_transport_options": {},
+        }
     folders = {
         "data_folder_in": run_dir / "queue",
         "data_folder_out": run_dir / "queue",
@@ -109,4 +156,8 @@ def celery_broker_config(redis_url: str, *, run_dir: Path) -> dict[str, Any]:
     options: dict[str, Any] = {key: str(folder) for key, folder in folders.items()}
     options["store_processed"] = False
     # A host name, though unused, keeps kombu from warning that none was given.
-    return {"broker_url": "filesystem://localhost//", "broker_transport_options": options}
+    return {
+        "broker_url": "filesystem://localhost//",
+        "broker_transport": None,
+        "broker_transport_options": options,
+    }

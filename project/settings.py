@@ -6,14 +6,31 @@ db.sqlite3, Celery over plain folders under .run/celery/, mail printed to the co
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from project.env import celery_broker_config, database_config, env_bool, env_int, env_list, env_str
+from project.env import (
+    celery_broker_config,
+    database_config,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    load_env_file,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Local settings from .env (or the file DJANGO_ENV_FILE names), for every process: manage.py,
+# Celery, gunicorn. Variables already set in the environment win, as in scripts/run.sh.
+if os.environ.get("DJANGO_ENV_FILE"):
+    if not load_env_file(Path(os.environ["DJANGO_ENV_FILE"])):
+        raise ImproperlyConfigured(f"DJANGO_ENV_FILE: no file {os.environ['DJANGO_ENV_FILE']!r}")
+else:
+    load_env_file(BASE_DIR / ".env")
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
@@ -49,6 +66,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /healthz/alerts answer whatever the Host header (probes use 127.0.0.1, not
+    # the public name in ALLOWED_HOSTS); first, so no host check or redirect comes before.
+    "project.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -92,6 +112,10 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
     )
 }
+# The password apart from the URL (or from a secret file, DATABASE_PASSWORD_FILE), so that a
+# URL can be written down without it (docker-compose.yml).
+if env_str("DATABASE_PASSWORD"):
+    DATABASES["default"]["PASSWORD"] = env_str("DATABASE_PASSWORD")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -178,6 +202,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 REDIS_URL = env_str("REDIS_URL")
 _broker = celery_broker_config(REDIS_URL, run_dir=BASE_DIR / ".run" / "celery")
 CELERY_BROKER_URL = _broker["broker_url"]
+CELERY_BROKER_TRANSPORT = _broker["broker_transport"]
 CELERY_BROKER_TRANSPORT_OPTIONS = _broker["broker_transport_options"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -192,6 +217,11 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 # the connection before each task instead, as Django does per request (CONN_MAX_AGE, health
 # checks), and Celery still drops it every CELERY_DB_REUSE_MAX tasks.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
+# What a task prints (the console email and SMS backends in development) is logged at INFO, not
+# Celery's default WARNING.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
+# Worker processes (`make run` passes the same value; docker compose relies on this).
+CELERY_WORKER_CONCURRENCY = env_int("CELERY_CONCURRENCY", 2)
 
 # Deadline alerts (notifications/README.md). Lead times and recipients are rule data, not here.
 # Absolute address of the site, for the links in alert emails.

@@ -6,10 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from project.views import healthz
 
-# Each app's URLconf is included here once the app has a urls.py, for example:
-#     path("", include("rules.urls")),
-#     path("", include("cases.urls")),
-#     path("", include("notifications.urls")),
+# The apps' pages and API. /healthz and /healthz/alerts are also answered before any host check
+# by project.middleware.HealthCheckMiddleware.
 app_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("rules.urls")),
     path("", include("cases.urls")),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepare the database, then run the web server, a Celery worker and Celery beat in this
-# terminal. Ctrl-C (or SIGTERM to this script) stops all three. Called by `make run`.
+# terminal. Ctrl-C (or SIGTERM to this script) stops all three; a worker or beat that dies is
+# started again. Called by `make run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,14 +26,9 @@ debug=$("$PY" manage.py shell --no-imports -c 'from django.conf import settings;
 echo "==> migrate"
 "$PY" manage.py migrate --noinput
 
-# loadrulepack arrives with the rules app; skip it quietly until then.
-if "$PY" manage.py help loadrulepack >/dev/null 2>&1; then
-    echo "==> loadrulepack ${LOADRULEPACK_ARGS:-}"
-    # shellcheck disable=SC2086  # LOADRULEPACK_ARGS is a list of arguments
-    "$PY" manage.py loadrulepack ${LOADRULEPACK_ARGS:-}
-else
-    echo "==> loadrulepack: command not available yet, skipped"
-fi
+echo "==> loadrulepack ${LOADRULEPACK_ARGS:-}"
+# shellcheck disable=SC2086  # LOADRULEPACK_ARGS is a list of arguments
+"$PY" manage.py loadrulepack ${LOADRULEPACK_ARGS:-}
 
 if [[ $debug == True ]]; then
     echo "==> ensure_demo_user"
@@ -40,6 +36,11 @@ if [[ $debug == True ]]; then
     echo "==> seed_demo"
     "$PY" manage.py seed_demo
 fi
+
+# One planner run before anything starts, so that /healthz/alerts is healthy from the start;
+# what is due is queued for the worker about to start.
+echo "==> plan_alerts"
+"$PY" manage.py plan_alerts
 
 echo "==> collectstatic"
 "$PY" manage.py collectstatic --noinput --verbosity 0
@@ -80,22 +81,46 @@ trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
 trap 'stop_all' EXIT
 
+start_worker() {
+    .venv/bin/celery -A project worker --loglevel INFO --concurrency "${CELERY_CONCURRENCY:-2}" &
+    worker_pid=$!
+}
+start_beat() {
+    .venv/bin/celery -A project beat --loglevel INFO &
+    beat_pid=$!
+}
+
 if [[ $debug == True ]]; then
     "$PY" manage.py runserver "$BIND" &
 else
     .venv/bin/gunicorn project.wsgi:application --bind "$BIND" --workers "${WEB_CONCURRENCY:-2}" &
 fi
 web_pid=$!
-.venv/bin/celery -A project worker --loglevel INFO --concurrency "${CELERY_CONCURRENCY:-2}" &
-worker_pid=$!
-.venv/bin/celery -A project beat --loglevel INFO &
-beat_pid=$!
+start_worker
+start_beat
 
 echo "==> serving on http://$BIND/ (admin: /admin/, API docs: /api/docs/); Ctrl-C stops all"
-# Return as soon as any of the three exits, and stop the others: a half-running stack misleads.
+# A worker or beat that dies is started again (after a pause, so that one failing at start
+# does not spin): alerts must not stop because Redis blipped. The web server exiting stops
+# everything, since a stack without its web server misleads.
 set +e
-wait -n
-status=$?
-set -e
-echo "==> a process exited (status $status)"
-exit "$status"
+while true; do
+    wait -n
+    status=$?
+    if ! kill -0 "$web_pid" 2>/dev/null; then
+        echo "==> the web server exited (status $status)"
+        exit "$status"
+    fi
+    if ! kill -0 "$worker_pid" 2>/dev/null; then
+        echo "==> the Celery worker exited (status $status): starting it again in 2 s"
+        # Pool processes a killed worker left behind (its process group) go with it.
+        kill -KILL -- "-$worker_pid" 2>/dev/null
+        sleep 2
+        start_worker
+    fi
+    if ! kill -0 "$beat_pid" 2>/dev/null; then
+        echo "==> Celery beat exited (status $status): starting it again in 2 s"
+        sleep 2
+        start_beat
+    fi
+done

@@ -1,6 +1,6 @@
 """SMS: a small backend interface, chosen by SMS_BACKEND.
 
-- ``console`` prints each SMS (development; the default when DEBUG is on);
+- ``console`` prints each SMS, the number masked (development; the default when DEBUG is on);
 - ``locmem`` keeps them in ``LocmemSmsBackend.outbox`` (tests, benchmarks);
 - ``sinch`` posts to the Sinch SMS REST API ("XMS"): ``POST {SMS_API_URL}/batches`` with
   ``Authorization: Bearer {SMS_API_TOKEN}`` and ``{"from", "to": [E.164], "body",
@@ -51,6 +51,14 @@ def to_e164(raw: str, default_region: str = "FR") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def mask_phone(e164: str) -> str:
+    """The number with all but its country prefix and last two digits hidden, for logs:
+    +33612345678 -> +33*******78."""
+    if len(e164) <= 6:
+        return "*" * len(e164)
+    return e164[:3] + "*" * (len(e164) - 5) + e164[-2:]
+
+
 class SmsBackend:
     def send(self, sms: Sms) -> Delivery:
         raise NotImplementedError
@@ -70,7 +78,8 @@ class ConsoleSmsBackend(SmsBackend):
 
     def send(self, sms: Sms) -> Delivery:
         self.stream.write(
-            f"SMS to {sms.to} [{sms_size(sms.text)}] ref {sms.reference}\n{sms.text}\n{'-' * 40}\n"
+            f"SMS to {mask_phone(sms.to)} [{sms_size(sms.text)}] ref {sms.reference}\n"
+            f"{sms.text}\n{'-' * 40}\n"
         )
         self.stream.flush()
         return Delivery(provider_status="printed")

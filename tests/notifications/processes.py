@@ -30,7 +30,7 @@ def database_url(database: dict[str, Any]) -> str:
 
 @dataclass
 class Worker:
-    """`celery -A project worker --pool=solo`: one process, so kill -9 leaves nothing behind."""
+    """`celery -A project worker`, solo by default."""
 
     env: dict[str, str]
     queue: str
@@ -38,6 +38,9 @@ class Worker:
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     starts: int = 0
+    # solo: one process, so kill -9 leaves nothing behind; prefork: as `make run` and compose.
+    pool: str = "solo"
+    concurrency: int = 1
 
     def start(self, timeout: float = 30) -> Worker:
         self.starts += 1
@@ -51,8 +54,8 @@ class Worker:
                 "-A",
                 "project",
                 "worker",
-                "--pool=solo",
-                "--concurrency=1",
+                f"--pool={self.pool}",
+                f"--concurrency={self.concurrency}",
                 "-Q",
                 self.queue,
                 "-n",
@@ -94,8 +97,11 @@ class Worker:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
 
+    def full_log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:] if self.log_path else ""
+        return self.full_log()[-4000:]
 
 
 def plan_alerts(env: dict[str, str], *extra: str, timeout: float = 60) -> str:

@@ -65,6 +65,10 @@ class _SmtpHandler:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.server.lock:
             self.server.messages.append(message)
+            late = len(self.server.messages) <= self.server.answer_data_late
+        if late:
+            # Taken (it will be delivered), but the answer comes after the client gave up.
+            await asyncio.sleep(self.server.late_seconds)
         return "250 Message accepted for delivery"
 
 
@@ -83,6 +87,9 @@ class SmtpServer:
     hold_seconds: float = 1.5
     held: threading.Event = field(default_factory=threading.Event)
     rcpt_count: int = 0
+    # Answer the first n messages' DATA late_seconds after taking them.
+    answer_data_late: int = 0
+    late_seconds: float = 3
 
     def __post_init__(self) -> None:
         self._controller = Controller(_SmtpHandler(self), hostname=self.host, port=self.port)
@@ -168,6 +175,10 @@ class _SinchHandler(BaseHTTPRequestHandler):
             api.batches.append(batch)
             self._record(body, 201)
             hold = len(api.batches) == api.hold_batch_number
+            late = len(api.batches) <= api.answer_late
+        if late:
+            # Accepted (it will be delivered), but answered after the client's timeout.
+            time.sleep(api.late_seconds)
         if hold:
             # Accepted, but the answer is late: a sender that dies now does not know it was sent.
             api.held.set()
@@ -223,6 +234,9 @@ class SinchApi:
     hold_batch_number: int = 0
     hold_seconds: float = 1.5
     held: threading.Event = field(default_factory=threading.Event)
+    # Accept the first n batches but answer each late_seconds later.
+    answer_late: int = 0
+    late_seconds: float = 3
 
     @property
     def url(self) -> str:

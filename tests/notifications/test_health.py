@@ -54,13 +54,47 @@ def test_a_due_alert_waiting_too_long_is_unhealthy(client: Client, deadline_case
     plan_cases([deadline_case.pk], now=NOW)
     Notification.objects.update(send_after=timezone.now() + dt.timedelta(days=1))
     Notification.objects.filter(lead_days=5).update(
-        send_after=timezone.now() - dt.timedelta(minutes=20)
+        send_after=timezone.now() - dt.timedelta(minutes=20),
+        created_at=timezone.now() - dt.timedelta(days=3),
     )
     body = client.get("/healthz/alerts").json()
     assert body["status"] == "error"
     assert body["problems"] == ["the oldest due alert has waited 20 minutes"]
     assert body["queue"]["planned"] == 5
     assert body["due_now"] == 1
+
+
+def test_an_alert_planned_just_now_for_a_past_moment_is_not_late_yet(
+    client: Client, deadline_case: Case
+) -> None:
+    """The first run after a start plans overdue alerts for mornings already past: the health
+    check counts their lateness from when they were planned, so it is healthy from the start."""
+    ran_planner(minutes_ago=0)
+    plan_cases([deadline_case.pk], now=NOW)
+    Notification.objects.update(send_after=timezone.now() + dt.timedelta(days=1))
+    Notification.objects.filter(lead_days=5).update(
+        send_after=timezone.now() - dt.timedelta(days=3),
+        created_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+    body = client.get("/healthz/alerts").json()
+    assert body["status"] == "ok", body
+    assert body["due_now"] == 1
+    assert body["oldest_due"]["lateness_seconds"] == pytest.approx(60, abs=5)
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/healthz/alerts"])
+def test_health_checks_answer_a_probe_whatever_its_host_header(
+    client: Client, settings: Any, path: str
+) -> None:
+    """Docker's healthcheck calls 127.0.0.1 while ALLOWED_HOSTS holds the public name only."""
+    settings.ALLOWED_HOSTS = ["delais.example.org"]
+    settings.SECURE_SSL_REDIRECT = True
+    ran_planner(minutes_ago=1)
+    response = client.get(path, HTTP_HOST="127.0.0.1:8000")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    # Any other page still refuses a host it does not know.
+    assert client.get("/accounts/login/", HTTP_HOST="127.0.0.1:8000").status_code == 400
 
 
 def test_the_health_page_carries_counts_only(client: Client, deadline_case: Case) -> None:

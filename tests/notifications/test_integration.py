@@ -363,3 +363,98 @@ def test_concurrent_sends_of_one_alert_on_postgres_send_it_once(people: Any, set
         thread.join()
     assert sorted(outcomes) == ["sent"] + ["skipped"] * 7
     assert len(mail.outbox) == 1
+
+
+@needs_redis
+def test_sms_the_provider_accepts_but_answers_late_are_found_by_reference_not_sent_again(
+    stack: Stack, people: Any
+) -> None:
+    """Every SMS is taken by the provider, which answers after SMS_TIMEOUT: each send times
+    out (an unknown outcome), and the retry asks the provider by client reference first."""
+    cases_due_today(people, 15)
+    stack.sinch.answer_late = 15
+    stack.sinch.late_seconds = 2.5
+    env = stack.env(SMS_TIMEOUT="1")
+    worker = stack.worker(env)
+    try:
+        worker.start()
+        assert plan_alerts(env).endswith("30 queued")
+        wait_until_sent(env, expected=30, timeout=120)
+    finally:
+        worker.stop()
+    alerts = due_alerts()
+    assert_each_sent_once(stack, alerts)
+    assert len(stack.sinch.posts()) == 15  # no second POST for any of them
+    sms = [a for a in alerts if a.channel == "sms"]
+    for alert in sms:
+        attempts = list(alert.delivery_attempts.order_by("number"))
+        assert [(a.ok, a.reconciled) for a in attempts] == [(False, False), (True, True)]
+        assert "TimeoutError" in attempts[0].error or "timeout" in attempts[0].error
+        assert alert.provider_message_id.startswith("01TESTBATCH")
+
+
+@needs_redis
+def test_an_email_taken_but_answered_late_goes_again_under_the_same_message_id(
+    stack: Stack, people: Any
+) -> None:
+    """The documented email window: SMTP cannot be asked whether it has a message, so an
+    email whose acceptance was lost (the answer came after EMAIL_TIMEOUT) is sent again, with
+    the same Message-ID, which mail clients show once."""
+    (case,) = cases_due_today(people, 1)
+    stack.smtp.answer_data_late = 1
+    env = stack.env(EMAIL_TIMEOUT="1")
+    worker = stack.worker(env)
+    try:
+        worker.start()
+        plan_alerts(env)
+        wait_until_sent(env, expected=2, timeout=60)
+    finally:
+        worker.stop()
+    email = Notification.objects.get(case=case, channel="email", lead_days=0)
+    assert stack.smtp.message_ids() == {f"<alert-{email.pk}@example.org>": 2}
+    assert email.attempts == 2
+
+
+@pytest.mark.skipif(not RedisServer.available(), reason="needs the redis-server program")
+def test_a_worker_rides_out_a_redis_outage_with_tasks_in_flight_and_each_alert_goes_once(
+    stack: Stack, people: Any
+) -> None:
+    """Redis stopped for 20 s while the worker holds unacknowledged messages (retries waiting
+    for their countdown, late acknowledgement): the worker stays up, reconnects, and every
+    alert is delivered exactly once (the planner queues again what Redis lost)."""
+    redis_server = RedisServer(port=free_port()).start()
+    # Five SMS refused with a 500: their retries wait 30 s in the worker, unacknowledged.
+    stack.sinch.fail_next = [500] * 5
+    env = stack.env(redis_url=redis_server.url, ALERT_RETRY_BASE_SECONDS="30")
+    # Prefork, as `make run` and docker compose run it (a solo worker did not die).
+    worker = Worker(
+        env=env, queue=stack.queue, log_dir=stack.log_dir, pool="prefork", concurrency=2
+    )
+    try:
+        cases_due_today(people, 20)
+        worker.start()
+        assert plan_alerts(env).endswith("40 queued")
+        # Everything else sent, the five retries held by the idle worker: stop Redis.
+        deadline = time.monotonic() + 60
+        while (
+            worker.full_log().count("Retry in 30s") < 5
+            or Notification.objects.filter(status=Status.SENT).count() < 35
+        ):
+            assert time.monotonic() < deadline, worker.log()
+            time.sleep(0.2)
+        time.sleep(1)
+        redis_server.kill()
+        time.sleep(20)
+        assert worker.process is not None
+        assert worker.process.poll() is None, worker.log()
+        redis_server.start()
+        wait_until_sent(env, expected=40, timeout=120)
+        assert worker.process.poll() is None, worker.log()
+        log = worker.full_log()
+        assert "unacknowledged message(s) left in Redis" in log
+        assert "Unrecoverable error" not in log
+    finally:
+        worker.stop()
+        redis_server.stop()
+    assert worker.starts == 1
+    assert_each_sent_once(stack, due_alerts())

@@ -150,6 +150,11 @@ class Command(BaseCommand):
 
     def seed(self, supervisor: Any, password: str) -> int:
         organisation, _ = Organisation.objects.get_or_create(name=ORGANISATION)
+        # Staff alerts go by email: without an address each would fail ("no email address").
+        # example.org is reserved for examples: nothing is ever delivered there.
+        if not supervisor.email:
+            supervisor.email = f"{supervisor.username}@example.org"
+            supervisor.save(update_fields=["email"])
         Membership.objects.get_or_create(
             user=supervisor,
             defaults={"organisation": organisation, "role": Membership.Role.SUPERVISOR},
@@ -157,8 +162,12 @@ class Command(BaseCommand):
         user_model = get_user_model()
         username, first, last = SECOND_CASEWORKER
         caseworker, new = user_model._default_manager.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last}
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@example.org"},
         )
+        if not caseworker.email:
+            caseworker.email = f"{username}@example.org"
+            caseworker.save(update_fields=["email"])
         if new:
             caseworker.set_password(password)
             caseworker.save()
