@@ -192,6 +192,10 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 # checks), and Celery still drops it every CELERY_DB_REUSE_MAX tasks.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 
+# Rule workbench (README "The rule pack"): publishing a draft needs a second person, unless a
+# small organisation lets the draft's last editor publish it too (the history then says so).
+RULES_ALLOW_SELF_PUBLISH = env_bool("RULES_ALLOW_SELF_PUBLISH", False)
+
 # Deadline alerts (notifications/README.md). Lead times and recipients are rule data, not here.
 # Absolute address of the site, for the links in alert emails.
 ALERT_BASE_URL = env_str("ALERT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
