@@ -141,6 +141,7 @@ class PackRecordAdmin(SimpleHistoryAdmin):
 
     form = ReasonForm
     save_on_top = True
+    list_select_related = True  # the status column reads each row's pack version
     change_form_template = "admin/rules/workbench_change_form.html"
 
     # --- published and retired versions are read-only ---------------------------------------
