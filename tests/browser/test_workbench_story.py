@@ -80,4 +80,5 @@ def test_legal_staff_change_a_time_limit_and_a_second_person_publishes_it(
     draft.refresh_from_db()
     asylum_pack.refresh_from_db()
     assert (draft.status, asylum_pack.status) == ("published", "retired")
-    assert draft.published_by is not None and draft.published_by.username == "reviewer"
+    assert draft.published_by is not None
+    assert draft.published_by.username == "reviewer"
