@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from rules import scenarios, workbench
@@ -139,6 +140,8 @@ def test_a_case_saved_as_a_scenario_keeps_its_facts_and_todays_results(
     assert scenario.origin == "case 123"
     assert scenario.history.latest().history_user == lawyer
     assert scenarios.run_scenario(scenario, asylum_pack).passed
+    with pytest.raises(ValidationError):  # a name is kept once per pack
+        scenarios.save_scenario(asylum_pack.pack, "case-123", request, result, origin="again")
 
 
 def test_the_scenario_admin_names_the_bad_field_and_runs_scenarios(
