@@ -223,6 +223,10 @@ CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 # Worker processes (`make run` passes the same value; docker compose relies on this).
 CELERY_WORKER_CONCURRENCY = env_int("CELERY_CONCURRENCY", 2)
 
+# Rule workbench (README "The rule pack"): publishing a draft needs a second person, unless a
+# small organisation lets the draft's last editor publish it too (the history then says so).
+RULES_ALLOW_SELF_PUBLISH = env_bool("RULES_ALLOW_SELF_PUBLISH", False)
+
 # Deadline alerts (notifications/README.md). Lead times and recipients are rule data, not here.
 # Absolute address of the site, for the links in alert emails.
 ALERT_BASE_URL = env_str("ALERT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -176,16 +177,57 @@ class PackVersion(models.Model):
         ordering = ["pack__key", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["pack", "number"], name="unique_pack_version_number"),
+            # Publishing swaps the published version inside one transaction: never two.
+            models.UniqueConstraint(
+                fields=["pack"],
+                condition=models.Q(status="published"),
+                name="one_published_version_per_pack",
+            ),
         ]
         permissions = [("publish_packversion", "Can publish a pack version")]
 
     def __str__(self) -> str:
         return f"{self.pack.key} v{self.number} ({self.status})"
 
-    def clean(self) -> None:
-        from .packstore import validate_record
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Only the publication fields of a published or retired version may change.
+        if self.pk is not None:
+            stored = PackVersion.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            if stored not in (None, PackVersion.Status.DRAFT):
+                changed = set(kwargs.get("update_fields") or ()) - PUBLICATION_FIELDS
+                if not kwargs.get("update_fields") or changed:
+                    raise ReadOnlyVersion(self)
+        super().save(*args, **kwargs)
 
-        validate_record(self)
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self.status != PackVersion.Status.DRAFT:
+            raise ReadOnlyVersion(self)
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == PackVersion.Status.DRAFT
+
+
+# What publishing and retiring a version may write; everything else is frozen once published.
+PUBLICATION_FIELDS = frozenset(
+    {"status", "published_at", "published_by", "publish_reason", "published_alone", "revision"}
+)
+
+
+class ReadOnlyVersion(ValidationError):
+    """A change to a published or retired pack version, or to one of its records."""
+
+    def __init__(self, version: PackVersion) -> None:
+        self.version = version
+        super().__init__(read_only_message(version))
+
+
+def read_only_message(version: PackVersion) -> str:
+    return (
+        f"{version.pack.key} version {version.number} is {version.status}: its records cannot "
+        "be changed. Copy it as a new draft, change the draft, and publish it."
+    )
 
 
 class PackRecord(models.Model):
@@ -196,12 +238,28 @@ class PackRecord(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._refuse_unless_draft()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        self._refuse_unless_draft()
+        return super().delete(*args, **kwargs)
+
     def pack_version_id_for_revision(self) -> int | None:
         raise NotImplementedError
 
-    def clean(self) -> None:
-        from .packstore import validate_record
+    def _refuse_unless_draft(self) -> None:
+        version_id = self.pack_version_id_for_revision()
+        if version_id is None:
+            return
+        version = PackVersion.objects.select_related("pack").filter(pk=version_id).first()
+        if version is not None and version.status != PackVersion.Status.DRAFT:
+            raise ReadOnlyVersion(version)
 
+    def clean(self) -> None:
+        # Only what a record can tell alone; the pack-wide judgement is the form layer's
+        # (rules/admin.py through rules/packstore.validate_record), which sees the whole save.
         errors = {}
         for name in self.json_fields:
             try:
@@ -210,7 +268,6 @@ class PackRecord(models.Model):
                 errors[name] = f"not valid JSON: {error}"
         if errors:
             raise ValidationError(errors)
-        validate_record(self)
 
 
 class Provenance(PackRecord):

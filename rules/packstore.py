@@ -236,18 +236,23 @@ def load_pack(
     number = number or parsed.version
     if PackVersion.objects.filter(pack=pack, number=number).exists():
         raise PackError([("version", f"{parsed.key} version {number} already exists")])
+    if (
+        status == PackVersion.Status.PUBLISHED
+        and PackVersion.objects.filter(pack=pack, status=PackVersion.Status.PUBLISHED).exists()
+    ):
+        # Loading publishes only a pack's first version; later ones go through the
+        # workbench's four-eyes publishing (rules/workbench.publish).
+        raise PackError(
+            [("version", f"{parsed.key} already has a published version: load this one as a draft")]
+        )
+    # Records are written into a draft (published versions are read-only), published at the end.
     version = PackVersion.objects.create(
         pack=pack,
         number=number,
-        status=status,
+        status=PackVersion.Status.DRAFT,
         notes="\n".join(parsed.notes),
         **{name: data.get(name) for name in PACK_FIELDS if name in data},
     )
-    if status == PackVersion.Status.PUBLISHED:
-        from django.utils import timezone
-
-        version.published_at = timezone.now()
-        version.save(update_fields=["published_at"])
     for i, item in enumerate(data.get("event_types") or []):
         EventType.objects.create(
             pack_version=version,
@@ -327,6 +332,13 @@ def load_pack(
     # Read back through the same path the engine uses: what was stored must be what was read.
     if parse_pack(pack_dict(version)) != dataclasses.replace(parsed, version=number):
         raise PackError([("", "the stored pack differs from the file (a bug: please report it)")])
+    if status != PackVersion.Status.DRAFT:
+        from django.utils import timezone
+
+        version.status = status
+        version.published_at = timezone.now() if status == PackVersion.Status.PUBLISHED else None
+        version._change_reason = f"loaded from pack file, version {number}"  # type: ignore[attr-defined]
+        version.save(update_fields=["status", "published_at"])
     return version
 
 
@@ -565,3 +577,61 @@ def validate_record(instance: models.Model) -> None:
         if general:
             payload["__all__"] = general
         raise ValidationError(payload)
+
+
+def _pop(data: dict[str, Any], path: str) -> None:
+    """Remove the list item at a path such as deadline_rules[3].versions[1] (if it is one)."""
+    parts = path.split(".")
+    node: Any = data
+    for part in parts[:-1]:
+        name, _, index = part.partition("[")
+        node = node[name][int(index.rstrip("]"))] if index else node[name]
+    name, _, index = parts[-1].partition("[")
+    if index:
+        node[name].pop(int(index.rstrip("]")))
+
+
+def judge_save(
+    parent: models.Model | None, rows: list[tuple[models.Model, bool]]
+) -> tuple[list[tuple[int, str, str]], list[str]]:
+    """Judge a parent record and its inline rows as one save, within the whole pack.
+
+    `rows` pairs each inline instance (with the values typed) with whether it is being deleted.
+    Return the errors of each row (index, field, message) and the others as sentences; errors
+    the saved pack already had are left out.
+    """
+    anchor = parent if parent is not None else (rows[0][0] if rows else None)
+    version = _pack_version_of(anchor) if anchor is not None else None
+    if version is None or version.pk is None:
+        return [], []
+    data = pack_dict(version)
+    before = set(_errors(data))
+    try:
+        if parent is not None and parent.pk is not None:
+            _place(parent, data)
+        # Deleted rows leave first, so that the paths of the others stay right.
+        for instance, deleted in rows:
+            if deleted and instance.pk is not None:
+                path = _place(instance, data)
+                if path and path.endswith("]"):
+                    _pop(data, path)
+        paths: list[str | None] = [
+            None if deleted else _place(instance, data) for instance, deleted in rows
+        ]
+    except StopIteration:  # a parent that is new or renamed in this save: judged after saving
+        return [], []
+    row_errors: list[tuple[int, str, str]] = []
+    general: list[str] = []
+    for error_path, message in _errors(data):
+        if (error_path, message) in before:
+            continue
+        for index, path in sorted(
+            enumerate(paths), key=lambda item: -len(item[1] or "")
+        ):  # the longest (most precise) path first
+            if path and (error_path == path or error_path.startswith(path + ".")):
+                rest = error_path[len(path) + 1 :]
+                row_errors.append((index, rest.split(".")[0].split("[")[0], message))
+                break
+        else:
+            general.append(f"{error_path}: {message}" if error_path else message)
+    return row_errors, general

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +71,29 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
 def asylum_pack(db: None) -> PackVersion:
     """The shipped asylum-reexamination pack, loaded and published as `make run` loads it."""
     return _shipped_pack()
+
+
+Amend = Callable[[PackVersion, Callable[[PackVersion], object]], PackVersion]
+
+
+@pytest.fixture
+def amend(django_user_model: type[User]) -> Amend:
+    """Change a published pack as legal staff do: a draft copy, changed, published by another.
+
+    `amend(version, change)` calls `change(draft)` and returns the draft, now published.
+    """
+    from rules import workbench
+    from rules.packstore import copy_as_draft
+
+    def amend(version: PackVersion, change: Callable[[PackVersion], object]) -> PackVersion:
+        draft = copy_as_draft(version)
+        change(draft)
+        publisher, _ = django_user_model.objects.get_or_create(
+            username="publisher", defaults={"is_superuser": True, "is_staff": True}
+        )
+        return workbench.publish(draft, user=publisher, reason="a change for a test")
+
+    return amend
 
 
 @pytest.fixture

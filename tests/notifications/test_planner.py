@@ -23,6 +23,7 @@ from notifications.planner import (
 from rules.engine.calendars import get_calendar
 from rules.engine.pack import AlertRule
 from rules.models import AlertPolicy, PackVersion
+from tests.conftest import Amend
 from tests.notifications.conftest import DUE, KEY, NOW, make_deadline_case, paris
 
 Kind = Notification.Kind
@@ -256,14 +257,17 @@ def test_an_acknowledged_overdue_alert_is_not_escalated(
 
 
 def test_the_lead_times_come_from_the_rule_data(
-    deadline_case: Case, asylum_pack: PackVersion
+    deadline_case: Case, asylum_pack: PackVersion, amend: Amend
 ) -> None:
-    policy = AlertPolicy.objects.get(
-        rule__pack_version=asylum_pack, rule__key=KEY, audience="caseworker"
-    )
-    policy.lead_days = "3"
-    policy.overdue = False
-    policy.save()
+    def change(draft: PackVersion) -> None:
+        policy = AlertPolicy.objects.get(
+            rule__pack_version=draft, rule__key=KEY, audience="caseworker"
+        )
+        policy.lead_days = "3"
+        policy.overdue = False
+        policy.save()
+
+    amend(asylum_pack, change)
     plan_cases([deadline_case.pk], now=NOW)
     assert rows(deadline_case) == [
         ("caseworker", "email", "reminder", 3, paris(2026, 3, 9), "planned")

@@ -1,4 +1,4 @@
-"""Legal staff edit rules in the admin: bad fields are named, reasons are kept, packs stay valid."""
+"""Legal staff edit drafts in the admin: bad fields named, reasons kept, packs kept valid."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from rules.models import DeadlineRuleVersion, EventType, LookupRow, PackVersion, WarningRule
+from rules.packstore import copy_as_draft
 
 
 @pytest.fixture
@@ -20,6 +21,12 @@ def legal(django_user_model: type[User]) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def draft(asylum_pack: PackVersion) -> PackVersion:
+    """A draft copy of the shipped pack: every change is made in a draft."""
+    return copy_as_draft(asylum_pack)
 
 
 def form_data(obj: Any, **changes: Any) -> dict[str, Any]:
@@ -44,9 +51,9 @@ def url(obj: Any) -> str:
 
 
 def test_an_unknown_trigger_event_is_refused_naming_the_field(
-    asylum_pack: PackVersion, legal: Client
+    draft: PackVersion, legal: Client
 ) -> None:
-    version = submission_version(asylum_pack)
+    version = submission_version(draft)
     response = legal.post(
         url(version), form_data(version, trigger_event="registred", change_reason="typo test")
     )
@@ -57,10 +64,8 @@ def test_an_unknown_trigger_event_is_refused_naming_the_field(
     assert version.trigger_event == "registration"
 
 
-def test_overlapping_versions_of_a_rule_are_refused(
-    asylum_pack: PackVersion, legal: Client
-) -> None:
-    version = submission_version(asylum_pack)
+def test_overlapping_versions_of_a_rule_are_refused(draft: PackVersion, legal: Client) -> None:
+    version = submission_version(draft)
     response = legal.post(
         url(version), form_data(version, effective_from="2021-04-01", change_reason="overlap test")
     )
@@ -69,9 +74,9 @@ def test_overlapping_versions_of_a_rule_are_refused(
 
 
 def test_a_change_needs_a_reason_which_the_history_keeps_with_the_user(
-    asylum_pack: PackVersion, legal: Client
+    draft: PackVersion, legal: Client
 ) -> None:
-    version = submission_version(asylum_pack)
+    version = submission_version(draft)
     response = legal.post(url(version), form_data(version, offset=10))
     assert "change_reason" in response.context["adminform"].form.errors
 
@@ -85,8 +90,8 @@ def test_a_change_needs_a_reason_which_the_history_keeps_with_the_user(
     assert record.history_user.username == "legal"
 
 
-def test_an_edit_in_the_admin_changes_the_next_evaluation(
-    asylum_pack: PackVersion, legal: Client, token_client: APIClient
+def test_an_edit_in_a_draft_changes_the_evaluation_once_published(
+    asylum_pack: PackVersion, draft: PackVersion, legal: Client, token_client: APIClient
 ) -> None:
     case = {
         "procedure": "asylum-reexamination",
@@ -100,16 +105,21 @@ def test_an_edit_in_the_admin_changes_the_next_evaluation(
         return str(next(d["due"] for d in result["deadlines"] if d["key"] == "ofpra_submission"))
 
     assert due() == "2026-04-09"
-    version = submission_version(asylum_pack)
+    version = submission_version(draft)
     legal.post(url(version), form_data(version, offset=10, change_reason="test"))
+    assert due() == "2026-04-09"  # a draft is not evaluated
+    publisher = User.objects.create_superuser("second", "second@example.org", "pw")
+    second = Client()
+    second.force_login(publisher)
+    second.post(f"/admin/rules/packversion/{draft.pk}/publish/", {"reason": "Décret test"})
     assert due() == "2026-04-11"
 
 
 def test_a_lookup_row_for_an_unknown_department_is_refused(
-    asylum_pack: PackVersion, legal: Client
+    draft: PackVersion, legal: Client
 ) -> None:
     row = LookupRow.objects.get(
-        table_version__table__pack_version=asylum_pack,
+        table_version__table__pack_version=draft,
         table_version__table__key="competent_prefectures",
         key="88",
     )
@@ -118,10 +128,8 @@ def test_a_lookup_row_for_an_unknown_department_is_refused(
     assert "'99' is not in table 'departments'" in errors["value"][0]
 
 
-def test_an_invalid_condition_is_refused_naming_its_part(
-    asylum_pack: PackVersion, legal: Client
-) -> None:
-    warning = WarningRule.objects.get(pack_version=asylum_pack, code="review_horizon")
+def test_an_invalid_condition_is_refused_naming_its_part(draft: PackVersion, legal: Client) -> None:
+    warning = WarningRule.objects.get(pack_version=draft, code="review_horizon")
     when = [{"fact": "event", "where": {"date": {"gt": 5}}}]
     response = legal.post(
         url(warning), form_data(warning, when=json.dumps(when), change_reason="test")
@@ -132,9 +140,9 @@ def test_an_invalid_condition_is_refused_naming_its_part(
 
 
 def test_deleting_an_event_type_that_rules_use_is_refused(
-    asylum_pack: PackVersion, legal: Client
+    draft: PackVersion, legal: Client
 ) -> None:
-    event_type = EventType.objects.get(pack_version=asylum_pack, code="registration")
+    event_type = EventType.objects.get(pack_version=draft, code="registration")
     response = legal.post(
         f"/admin/rules/eventtype/{event_type.pk}/delete/", {"post": "yes"}, follow=True
     )
@@ -160,18 +168,24 @@ def test_a_draft_copy_published_becomes_the_version_evaluated(
         == 1
     )
 
-    legal.post(changelist, {"action": "publish", "_selected_action": [draft.pk]})
+    # The bulk action opens the draft's publish page, which asks for a reason.
+    response = legal.post(changelist, {"action": "publish", "_selected_action": [draft.pk]})
+    assert response["Location"] == f"/admin/rules/packversion/{draft.pk}/publish/"
+    legal.post(response["Location"], {"reason": "Copy of v1, unchanged"})
     draft.refresh_from_db()
     asylum_pack.refresh_from_db()
     assert (draft.status, asylum_pack.status) == ("published", "retired")
     assert draft.published_by is not None
+    assert draft.publish_reason == "Copy of v1, unchanged"
     assert (
         token_client.post("/api/v1/evaluate", case, format="json").json()["rule_pack"]["version"]
         == 2
     )
 
 
-def test_every_rule_admin_page_renders(asylum_pack: PackVersion, legal: Client) -> None:
+def test_every_rule_admin_page_renders(
+    asylum_pack: PackVersion, draft: PackVersion, legal: Client
+) -> None:
     for model in (
         "rulepack",
         "packversion",
@@ -183,13 +197,15 @@ def test_every_rule_admin_page_renders(asylum_pack: PackVersion, legal: Client) 
         "milestone",
         "outcome",
         "warningrule",
+        "scenario",
     ):
         listing = legal.get(f"/admin/rules/{model}/")
         assert listing.status_code == 200, model
-    for obj in (
-        asylum_pack,
-        submission_version(asylum_pack).rule,
-        submission_version(asylum_pack),
-        WarningRule.objects.filter(pack_version=asylum_pack).first(),
-    ):
-        assert legal.get(url(obj)).status_code == 200
+    for pack in (asylum_pack, draft):
+        for obj in (
+            pack,
+            submission_version(pack).rule,
+            submission_version(pack),
+            WarningRule.objects.filter(pack_version=pack).first(),
+        ):
+            assert legal.get(url(obj)).status_code == 200

@@ -177,13 +177,16 @@ def test_a_changed_pack_with_the_same_version_number_is_refused(tmp_path: Path) 
 
 
 @pytest.mark.usefixtures("no_packs")
-def test_a_changed_pack_is_loaded_as_the_next_version_with_as_new_version(
+def test_a_changed_pack_is_loaded_as_the_next_draft_version_with_as_new_version(
     tmp_path: Path, token_client: APIClient
 ) -> None:
     run("loadrulepack")
     changed = write_pack(tmp_path, ofpra_submission_offset_10)
     output = run("loadrulepack", "--as-new-version", str(changed))
-    assert f"{KEY} v2: loaded (published)" in output
+    # A later version loads as a draft: publishing it is the workbench's four-eyes step.
+    assert f"{KEY} v2: loaded (draft)" in output
+    assert "--publish" in output
+    assert token_client.get("/api/v1/packs").json()["packs"][0]["version"] == 1
     new = PackVersion.objects.get(pack__key=KEY, number=2)
     offsets = set(
         DeadlineRuleVersion.objects.filter(
@@ -197,8 +200,6 @@ def test_a_changed_pack_is_loaded_as_the_next_version_with_as_new_version(
             rule__pack_version=old, rule__key="ofpra_submission"
         ).values_list("offset", flat=True)
     ) == {8}
-    packs = token_client.get("/api/v1/packs").json()["packs"]
-    assert packs[0]["version"] == 2
 
 
 @pytest.mark.usefixtures("no_packs")
@@ -290,7 +291,7 @@ def test_loadrulepack_exits_non_zero_on_a_changed_pack_in_a_subprocess(
     assert "exists with other content" in refused.stderr
     accepted = manage("loadrulepack", "--as-new-version", str(changed))
     assert accepted.returncode == 0, accepted.stderr
-    assert f"{KEY} v2: loaded (published)" in accepted.stdout
+    assert f"{KEY} v2: loaded (draft)" in accepted.stdout
 
 
 @pytest.mark.parametrize(("name", "value", "message"), BROKEN)

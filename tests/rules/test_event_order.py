@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from rest_framework.test import APIClient
 
+from rules.models import PackVersion
+from tests.conftest import Amend
+
 
 def test_a_registration_dated_before_the_presentation_is_refused(
     asylum_pack: object, token_client: APIClient
@@ -31,12 +34,16 @@ def test_a_registration_dated_before_the_presentation_is_refused(
 
 
 def test_the_order_is_rule_data_that_legal_staff_can_lift(
-    asylum_pack: object, token_client: APIClient
+    asylum_pack: PackVersion, token_client: APIClient, amend: Amend
 ) -> None:
     from rules.models import EventType
 
-    EventType.objects.filter(code="registration").update(not_before="")
-    EventType.objects.get(code="registration").save()  # a save bumps the pack's revision
+    def change(draft: PackVersion) -> None:
+        event_type = EventType.objects.get(pack_version=draft, code="registration")
+        event_type.not_before = ""
+        event_type.save()
+
+    amend(asylum_pack, change)
     response = token_client.post(
         "/api/v1/evaluate",
         {

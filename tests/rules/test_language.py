@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework.test import APIClient
 
 from rules.models import PackTranslation, PackVersion
+from tests.conftest import Amend
 
 CASE: dict[str, Any] = {
     "procedure": "asylum-reexamination",
@@ -57,13 +58,16 @@ def test_an_unknown_language_is_a_400_naming_the_field(
 
 
 def test_legal_staff_edit_a_translation_and_the_next_result_uses_it(
-    asylum_pack: PackVersion, token_client: APIClient
+    asylum_pack: PackVersion, token_client: APIClient, amend: Amend
 ) -> None:
-    row = PackTranslation.objects.get(
-        pack_version=asylum_pack, language="fr", source="Registration by the prefecture"
-    )
-    row.text = "Enregistrement au guichet unique"
-    row.save()
+    def change(draft: PackVersion) -> None:
+        row = PackTranslation.objects.get(
+            pack_version=draft, language="fr", source="Registration by the prefecture"
+        )
+        row.text = "Enregistrement au guichet unique"
+        row.save()
+
+    amend(asylum_pack, change)
     assert evaluate(token_client, language="fr")["deadlines"][0]["label"] == (
         "Enregistrement au guichet unique"
     )
