@@ -1,9 +1,9 @@
 """Publishing for the cases side's tests, in one place.
 
-`publish` does what rules.workbench.publish will do (retire the published version, publish this
-one with a reason, call the after_publish hooks on commit); the integrator swaps it for the real
-one. `draft_with_ofpra_days` is a draft whose OFPRA-submission limit is changed, the issue's
-example of a law change.
+`publish` goes through `rules.workbench.publish` (four eyes, scenarios, the after_publish hooks
+on commit), as a publisher with the permission; `hooks=False` publishes without starting the
+re-evaluation, so that a test can run it step by step. `draft_with_ofpra_days` is a draft whose
+OFPRA-submission limit is changed, the issue's example of a law change.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
+from django.contrib.auth.models import Permission, User
 
 from rules import workbench
 from rules.models import DeadlineRuleVersion, PackVersion
@@ -29,17 +28,19 @@ def draft_with_ofpra_days(published: PackVersion, days: int) -> PackVersion:
     return draft
 
 
-@transaction.atomic
-def publish(version: PackVersion, *, reason: str, user: Any = None, hooks: bool = True) -> None:
-    PackVersion.objects.filter(pack=version.pack, status=PackVersion.Status.PUBLISHED).exclude(
-        pk=version.pk
-    ).update(status=PackVersion.Status.RETIRED)
-    version.status = PackVersion.Status.PUBLISHED
-    version.publish_reason = reason
-    version.published_by = user
-    version.published_at = timezone.now()
-    version.save()
-    if hooks:
-        version_id = version.pk
-        for hook in workbench.after_publish:
-            transaction.on_commit(lambda hook=hook: hook(version_id))  # type: ignore[misc]
+def publish(
+    version: PackVersion, *, reason: str, user: Any = None, hooks: bool = True
+) -> PackVersion:
+    if user is None:
+        user, _ = User.objects.get_or_create(username="publisher")
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="rules", codename="publish_packversion")
+    )
+    user = User.objects.get(pk=user.pk)  # permissions are cached on the instance
+    hooks_before = list(workbench.after_publish)
+    if not hooks:
+        workbench.after_publish.clear()
+    try:
+        return workbench.publish(version, user=user, reason=reason)
+    finally:
+        workbench.after_publish[:] = hooks_before
