@@ -26,6 +26,8 @@ from .models import (
     DeadlineRule,
     DeadlineRuleVersion,
     EventType,
+    HolidayAdjustmentDay,
+    HolidayAdjustmentVersion,
     LookupRow,
     LookupTable,
     LookupTableVersion,
@@ -197,6 +199,12 @@ class MilestoneLinks(LinkInline):
     readonly_fields = ("key", "label", "version")
 
 
+class HolidayAdjustmentLinks(LinkInline):
+    model = HolidayAdjustmentVersion
+    fields = ("version", "effective_from", "effective_to", "confidence")
+    readonly_fields = ("version", "effective_from", "effective_to", "confidence")
+
+
 class WarningLinks(LinkInline):
     model = WarningRule
     fields = ("code", "version", "legal_basis")
@@ -215,6 +223,7 @@ class PackVersionAdmin(PackRecordAdmin):
         LookupTableLinks,
         OutcomeLinks,
         WarningLinks,
+        HolidayAdjustmentLinks,
         TranslationInline,
     )
     actions = ("make_draft_copy", "publish", "validate_versions")
@@ -233,6 +242,7 @@ class PackVersionAdmin(PackRecordAdmin):
                     "department_table",
                     "authority_table",
                     "authority_outcome",
+                    "anchor_event",
                 )
             },
         ),
@@ -307,7 +317,18 @@ class DeadlineRuleVersionInline(admin.StackedInline):
                 )
             },
         ),
-        ("Time limit", {"fields": (("offset", "unit"), ("calendar", "non_working_day_policy"))}),
+        (
+            "Time limit",
+            {
+                "fields": (
+                    "departments",
+                    ("offset", "unit"),
+                    ("calendar", "non_working_day_policy"),
+                    ("extension", "extension_confidence"),
+                    "extension_basis",
+                )
+            },
+        ),
         ("Completion", {"fields": (("completed_by", "completion_on_or_after_trigger"),)}),
         (
             "Suspension",
@@ -333,7 +354,15 @@ class DeadlineRuleAdmin(PackRecordAdmin):
     list_filter = ("pack_version",)
     search_fields = ("key", "label")
     inlines = (DeadlineRuleVersionInline, AlertPolicyInline)
-    fields = ("pack_version", "position", "key", "label", "description", "change_reason")
+    fields = (
+        "pack_version",
+        "position",
+        "key",
+        "label",
+        "description",
+        "version_by",
+        "change_reason",
+    )
 
     @admin.display(description="Versions")
     def versions_in_force(self, obj: DeadlineRule) -> str:
@@ -398,6 +427,24 @@ class LookupTableVersionAdmin(PackRecordAdmin):
     inlines = (LookupRowInline,)
     fieldsets = (
         (None, {"fields": ("table",)}),
+        ProvenanceFieldsets.provenance,
+        ("Record", {"fields": ("change_reason",)}),
+    )
+
+
+class HolidayAdjustmentDayInline(admin.TabularInline):
+    model = HolidayAdjustmentDay
+    extra = 0
+    fields = ("position", "subdivision", "date", "action", "name")
+
+
+@admin.register(HolidayAdjustmentVersion)
+class HolidayAdjustmentVersionAdmin(PackRecordAdmin):
+    list_display = ("version", "pack_version", "effective_from", "effective_to", "confidence")
+    list_filter = ("pack_version", "confidence")
+    inlines = (HolidayAdjustmentDayInline,)
+    fieldsets = (
+        (None, {"fields": ("pack_version",)}),
         ProvenanceFieldsets.provenance,
         ("Record", {"fields": ("change_reason",)}),
     )
