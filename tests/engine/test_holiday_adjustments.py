@@ -8,7 +8,7 @@ import pytest
 
 from rules.engine.pack import PackError, dump_pack, parse_pack
 
-from .made_up import PROVENANCE, filing, pack, run
+from .made_up import PROVENANCE, d, filing, pack, run
 
 
 def adjusted(*days: dict[str, str], **version: Any) -> dict[str, Any]:
@@ -103,3 +103,12 @@ def test_adjustments_round_trip_and_are_left_out_of_a_dump_when_there_are_none()
     assert dumped["holiday_adjustments"][0]["days"] == [LOCAL_FAIR]
     assert parse_pack(dumped) == parse_pack(data)
     assert "holiday_adjustments" not in dump_pack(parse_pack(pack()))
+
+
+def test_the_rules_in_force_on_a_day_list_its_holiday_adjustments() -> None:
+    from rules.engine.in_force import rules_in_force
+
+    data = adjusted(LOCAL_FAIR, effective_from="2026-01-01")
+    listed = rules_in_force(parse_pack(data), d("2026-06-01"))["holiday_adjustments"]
+    assert [list(v["days"]) for v in listed] == [[LOCAL_FAIR]]
+    assert rules_in_force(parse_pack(data), d("2025-06-01"))["holiday_adjustments"] == []

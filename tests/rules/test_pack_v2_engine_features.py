@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
@@ -175,3 +176,23 @@ def test_the_admin_shows_the_anchor_event_and_the_holiday_adjustments(
     adjustment = HolidayAdjustmentVersion.objects.get()
     page = legal.get(url(adjustment)).content.decode()
     assert "Local fair" in page
+
+
+def test_a_holiday_adjustment_record_names_a_bad_subdivision_and_date(demo: PackVersion) -> None:
+    adjustment = HolidayAdjustmentVersion.objects.get()
+    day = adjustment.days.first()
+    assert day is not None
+    day.subdivision, day.date = "99", "02-30"
+    with pytest.raises(ValidationError) as caught:
+        day.full_clean()
+    assert "unknown subdivision '99'" in caught.value.message_dict["subdivision"][0]
+    assert caught.value.message_dict["date"] == [
+        "expected a date (YYYY-MM-DD) or a day of every year (MM-DD)"
+    ]
+
+
+def test_a_pack_version_record_names_an_unknown_anchor_event(demo: PackVersion) -> None:
+    demo.anchor_event = "lodgde"
+    with pytest.raises(ValidationError) as caught:
+        demo.full_clean()
+    assert caught.value.message_dict["anchor_event"] == ["no event type 'lodgde'"]
