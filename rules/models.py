@@ -696,7 +696,10 @@ class HolidayAdjustmentDay(PackRecord):
         "calendar of the country.",
     )
     date = models.CharField(
-        max_length=10, help_text="YYYY-MM-DD for one day, MM-DD for that day every year."
+        max_length=10,
+        blank=True,
+        help_text="YYYY-MM-DD for one day, MM-DD for that day every year; empty to remove the "
+        "holidays package's holiday of that name (in English) whatever its date.",
     )
     action = models.CharField(max_length=6, choices=HOLIDAY_ACTION_CHOICES, default="add")
     name = models.CharField(

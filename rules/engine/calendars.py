@@ -146,7 +146,9 @@ class HolidayChange:
     """A day added to or removed from a calendar's public holidays, on top of `holidays`.
 
     `day` is one date; or `month_day` is (month, day) of every year (29 February: leap years
-    only). The change holds on the days from `valid_from` to `valid_to` (None: unbounded).
+    only); or, to remove a movable holiday, `package_name` is its name in the `holidays` package
+    (in English, e.g. "Mi-Careme"), removed whatever its date. The change holds on the days from
+    `valid_from` to `valid_to` (None: unbounded).
     """
 
     add: bool
@@ -157,6 +159,12 @@ class HolidayChange:
     valid_to: date | None = None
     # The name in other languages: (language prefix such as "fr", name).
     names: tuple[tuple[str, str], ...] = ()
+    package_name: str | None = None
+
+    def holds_on(self, day: date) -> bool:
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        return self.valid_to is None or day <= self.valid_to
 
     def on(self, year: int) -> date | None:
         """The day it concerns in that year, if any and if the change holds on it."""
@@ -169,11 +177,7 @@ class HolidayChange:
                 found = None
         else:
             found = None
-        if found is None:
-            return None
-        if self.valid_from is not None and found < self.valid_from:
-            return None
-        if self.valid_to is not None and found > self.valid_to:
+        if found is None or not self.holds_on(found):
             return None
         return found
 
@@ -208,6 +212,11 @@ class Calendar:
         if table is None:
             adjusted = dict(base)
             for change in self.changes:
+                if change.package_name is not None:
+                    for named in self.package_days_named(change.package_name, year):
+                        if change.holds_on(named):
+                            adjusted.pop(named, None)
+                    continue
                 day = change.on(year)
                 if day is None:
                     continue
@@ -237,6 +246,12 @@ class Calendar:
         if len(weekend) == _DAYS_IN_A_WEEK:
             raise CalendarError("a weekend of all seven days leaves no working day")
         object.__setattr__(self, "weekend", weekend)
+
+    def package_days_named(self, name: str, year: int) -> list[date]:
+        """The days of a year the `holidays` package names so (in English), before any change."""
+        english = _holiday_language(self.country, "en_US")
+        table = _holiday_table(self.country, self.subdivision, english, year)
+        return [day for day, names in table.items() if name in names.split("; ")]
 
     @property
     def label(self) -> str:

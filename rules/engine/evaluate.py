@@ -98,8 +98,10 @@ def holiday_changes(pack: PackDefinition, subdivision: str | None) -> tuple[Holi
                 rank = 1
             else:
                 continue
-            day = month_day = None
-            if len(adjustment.date) == 10:
+            day = month_day = package_name = None
+            if not adjustment.date:
+                package_name = adjustment.name
+            elif len(adjustment.date) == 10:
                 day = dt.date.fromisoformat(adjustment.date)
             else:
                 month, _, day_of_month = adjustment.date.partition("-")
@@ -117,6 +119,7 @@ def holiday_changes(pack: PackDefinition, subdivision: str | None) -> tuple[Holi
                 valid_from=version.effective_from,
                 valid_to=version.effective_to,
                 names=names,
+                package_name=package_name,
             )
             found.append((rank, change))
     found.sort(key=lambda pair: pair[0])  # stable: a calendar's own changes come last and win

@@ -454,8 +454,8 @@ _YEARLY_DATE = re.compile(r"^[0-9]{2}-[0-9]{2}$")
 _FULL_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
-def _holiday_date(r: _Reader, path: str, raw: Any) -> str:
-    value = r.text(path, raw, required=True, max_length=10)
+def _holiday_date(r: _Reader, path: str, raw: Any, *, required: bool) -> str:
+    value = r.text(path, raw, required=required, max_length=10)
     try:
         if _FULL_DATE.match(value):
             dt.date.fromisoformat(value)
@@ -476,13 +476,15 @@ def _parse_holiday_adjustments(r: _Reader, path: str, raw: Any) -> HolidayAdjust
     for k, item in enumerate(r.items(f"{path}.days", raw.get("days"))):
         dpath = f"{path}.days[{k}]"
         item = r.obj(dpath, item, HolidayAdjustment, _names(HolidayAdjustment))
+        action = r.choice(f"{dpath}.action", item.get("action"), HOLIDAY_ACTIONS, "add")
         days.append(
             HolidayAdjustment(
                 subdivision=r.text(
                     f"{dpath}.subdivision", item.get("subdivision"), required=True, max_length=20
                 ),
-                date=_holiday_date(r, f"{dpath}.date", item.get("date")),
-                action=r.choice(f"{dpath}.action", item.get("action"), HOLIDAY_ACTIONS, "add"),
+                # A removal without a date removes the package's holiday of that name every year.
+                date=_holiday_date(r, f"{dpath}.date", item.get("date"), required=action == "add"),
+                action=action,
                 name=r.text(f"{dpath}.name", item.get("name"), required=True, max_length=200),
             )
         )

@@ -293,21 +293,54 @@ def _check_holiday_adjustments(errors: list[tuple[str, str]], pack: PackDefiniti
                         errors.append(
                             (f"{path}.subdivision", f"an alias: use {calendar.subdivision!r}")
                         )
-            if (day.subdivision, day.date) in seen:
+            what = day.date or f"the holiday named {day.name!r}"
+            if (day.subdivision, what) in seen:
                 errors.append(
                     (
                         f"{path}.date",
-                        f"{day.date} of {day.subdivision} is already adjusted by "
-                        f"days[{seen[(day.subdivision, day.date)]}]",
+                        f"{what} of {day.subdivision} is already adjusted by "
+                        f"days[{seen[(day.subdivision, what)]}]",
                     )
                 )
-            seen[(day.subdivision, day.date)] = k
+            seen[(day.subdivision, what)] = k
+            if not day.date and day.action == "remove" and day.name:
+                _check_package_name(errors, f"{path}.name", pack, day.subdivision, day.name)
             try:
                 one_day = dt.date.fromisoformat(day.date) if len(day.date) == 10 else None
             except ValueError:
                 continue  # the file reader names it
             if one_day is not None and not version.in_force_on(one_day):
                 errors.append((f"{path}.date", "outside the dates this version is in force"))
+
+
+# Years in which a holiday removed by name must appear in the `holidays` package.
+_NAME_CHECK_YEARS = range(2015, 2036)
+
+
+def _check_package_name(
+    errors: list[tuple[str, str]], path: str, pack: PackDefinition, subdivision: str, name: str
+) -> None:
+    try:
+        calendar = get_calendar(
+            pack.holiday_country, None if subdivision == NATIONAL else subdivision
+        )
+    except CalendarError:
+        return  # the subdivision is reported
+    known: set[str] = set()
+    for year in _NAME_CHECK_YEARS:
+        try:
+            days = calendar.holidays_between(dt.date(year, 1, 1), dt.date(year, 12, 31))
+        except CalendarError:
+            continue
+        known.update(part for _, names in days for part in names.split("; "))
+    if name not in known:
+        errors.append(
+            (
+                path,
+                f"without a date, name a holiday of the holidays package's {calendar.label} "
+                f"calendar (in English): one of {', '.join(sorted(known))}",
+            )
+        )
 
 
 def _check_versions(

@@ -112,3 +112,28 @@ def test_the_rules_in_force_on_a_day_list_its_holiday_adjustments() -> None:
     listed = rules_in_force(parse_pack(data), d("2026-06-01"))["holiday_adjustments"]
     assert [list(v["days"]) for v in listed] == [[LOCAL_FAIR]]
     assert rules_in_force(parse_pack(data), d("2025-06-01"))["holiday_adjustments"] == []
+
+
+def test_a_movable_holiday_is_removed_by_its_package_name_every_year() -> None:
+    # The package counts Mi-Carême in Guadeloupe (12 March 2026, 27 March 2025).
+    mi_careme = {"subdivision": "971", "date": "", "action": "remove", "name": "Mi-Careme"}
+    for decision, due in (("2026-03-04", "2026-03-12"), ("2025-03-19", "2025-03-27")):
+        before = filing(run(pack(), [("decision", decision)], department="971"))
+        after = filing(run(adjusted(mi_careme), [("decision", decision)], department="971"))
+        assert (before["due"], before["non_working_reason"]) == (due, "Mi-Careme")
+        assert (after["due"], after["non_working_day"]) == (due, False)
+
+
+def test_a_removal_by_name_must_name_a_holiday_the_package_knows() -> None:
+    unknown = {"subdivision": "971", "date": "", "action": "remove", "name": "Mid-Lent"}
+    with pytest.raises(PackError) as caught:
+        parse_pack(adjusted(unknown))
+    message = dict(caught.value.errors)["holiday_adjustments[0].days[0].name"]
+    assert message.startswith("without a date, name a holiday of the holidays package's FR-971")
+    assert "Mi-Careme" in message
+
+
+def test_an_added_day_needs_a_date() -> None:
+    with pytest.raises(PackError) as caught:
+        parse_pack(adjusted({**LOCAL_FAIR, "date": ""}))
+    assert caught.value.errors == [("holiday_adjustments[0].days[0].date", "required")]
