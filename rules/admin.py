@@ -380,10 +380,11 @@ class DeadlineRuleVersionAdmin(PackRecordAdmin):
         "effective_to",
         "offset",
         "unit",
+        "departments",
         "legal_basis",
         "confidence",
     )
-    list_filter = ("confidence", "rule__pack_version", "unit")
+    list_filter = ("confidence", "rule__pack_version", "unit", "extension")
     search_fields = ("rule__key", "legal_basis")
     fieldsets = (
         (None, {"fields": ("rule",)}),

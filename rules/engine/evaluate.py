@@ -494,6 +494,7 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
             label_of=ev.label_of,
             language=ev.language,
             next_working_day=next_working_day,
+            chosen_by=chosen_by,
         ),
     }
     if version.extension == "possible":

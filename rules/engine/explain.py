@@ -63,6 +63,7 @@ PHRASES = {
         "national": "national calendar",
         "authority_calendar": "calendar of {name} ({department})",
         "department_calendar": "calendar of department {department}",
+        "chosen_by": " (rule version in force on {date}, {label})",
         "extension": "; the limit may be extended to the next working day, {weekday} {date} "
         "({basis}): check with a lawyer",
         "status_open": "open",
@@ -92,6 +93,7 @@ PHRASES = {
         "national": "calendrier national",
         "authority_calendar": "calendrier du département {department} ({name})",
         "department_calendar": "calendrier du département {department}",
+        "chosen_by": " (version de la règle en vigueur le {date}, {label})",
         "extension": " ; l'échéance peut être prorogée au premier jour ouvré suivant, le "
         "{weekday} {date} ({basis}) : à vérifier avec un juriste",
         "status_open": "en cours",
@@ -147,6 +149,7 @@ def describe_period(
     label_of: Callable[[str], str] = lambda text: text,
     language: str = "en",
     next_working_day: dt.date | None = None,
+    chosen_by: dict[str, Any] | None = None,
 ) -> str:
     """One sentence: what was counted, from what, on which calendar, and where it landed."""
     lang = language_of(language)
@@ -166,6 +169,13 @@ def describe_period(
     )
     if trigger_how:
         text += phrase(lang, "how", how=trigger_how)
+    if chosen_by is not None:
+        text += phrase(
+            lang,
+            "chosen_by",
+            date=format_date(chosen_by["date"], lang),
+            label=event_label(chosen_by["type"]),
+        )
     if version.unit == "working_days":
         skipped = ", ".join(name for _, name in period.skipped)
         text += (

@@ -31,6 +31,10 @@ def test_with_an_anchor_the_version_in_force_on_the_anchor_date_applies() -> Non
     deadline = filing(run(transition(anchor_event="lodged"), LODGED_BEFORE))
     assert (deadline["rule"]["version"], deadline["due"]) == (1, "2026-06-28")
     assert deadline["version_chosen_by"] == {"type": "lodged", "date": "2026-06-01"}
+    assert deadline["explanation"] == (
+        "8 days after decision on 20 June 2026 (rule version in force on 1 June 2026, "
+        "application lodged); falls on a Sunday (not a working day; the date is not moved)."
+    )
 
 
 def test_an_application_lodged_after_the_transition_gets_the_new_version() -> None:
