@@ -37,8 +37,16 @@ STATUS_TEXT: dict[str, Any] = {
     Deadline.Status.MET: _("Met"),
     Deadline.Status.MISSED: _("Missed"),
     Deadline.Status.SUSPENDED: _("Suspended"),
+    Deadline.Status.POSSIBLY_OPEN: _("May still be possible — check with a lawyer"),
+    Deadline.Status.POSSIBLY_MET: _("In time only if the limit is extended"),
 }
-PENDING = (Deadline.Status.OPEN, Deadline.Status.MISSED, Deadline.Status.SUSPENDED)
+# possibly_open is past its due date: listed as overdue, like a missed deadline still to do.
+PENDING = (
+    Deadline.Status.OPEN,
+    Deadline.Status.MISSED,
+    Deadline.Status.SUSPENDED,
+    Deadline.Status.POSSIBLY_OPEN,
+)
 ALL = "all"
 
 

@@ -254,6 +254,12 @@ class EventForm(forms.Form):
 
     def __init__(self, *args: Any, event_types: list[EventType], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.is_bound and self._date_after_today():
+            # Asked only once a date after today is typed (§7.2 event_in_future): a typo or a
+            # planned step, either way the caseworker looks again before it is saved.
+            self.fields["confirm_date"] = forms.BooleanField(
+                label=_("Yes, this date after today is right"), required=False
+            )
         self.event_types = {t.code: t for t in event_types}
         outcomes_by_type = {t.code: t.outcome_list for t in event_types}
         types_by_outcome: dict[str, list[str]] = {}
@@ -276,8 +282,29 @@ class EventForm(forms.Form):
         )
         outcome_field.help_text = _("Only for a decision: what was decided.")
 
+    def _date_after_today(self) -> bool:
+        try:
+            day = self.fields["date"].clean(self.data.get(self.add_prefix("date")))
+        except ValidationError:
+            return False
+        return isinstance(day, dt.date) and day > today()
+
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
+        day = cleaned.get("date")
+        if "confirm_date" in self.fields and day and not cleaned.get("confirm_date"):
+            self.add_error(
+                "date",
+                ValidationError(
+                    _(
+                        "%(day)s is after today: check the date, then tick “Yes, this date "
+                        "after today is right” to save it."
+                    ),
+                    code="date_in_future",
+                    params={"day": date_format(day, "DATE_FORMAT")},
+                ),
+            )
+        cleaned.pop("confirm_date", None)
         event_type = self.event_types.get(cleaned.get("type", ""))
         outcome = cleaned.get("outcome", "")
         if event_type is None:

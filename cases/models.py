@@ -218,12 +218,17 @@ class Deadline(models.Model):
         MET = "met", _("met")
         MISSED = "missed", _("missed")
         SUSPENDED = "suspended", _("suspended")
+        # Past a due date on a non-working day, up to the next working day, when the pack says
+        # the limit may be extended: still to do, and alerts still count to `due`.
+        POSSIBLY_OPEN = "possibly_open", _("possibly still open")
+        # Done after the due date, by the next working day: in time only if extended.
+        POSSIBLY_MET = "possibly_met", _("possibly met")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
     key = models.CharField(max_length=63)
     label = models.CharField(max_length=200)
     due = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices)
+    status = models.CharField(max_length=13, choices=Status.choices)
     completed_on = models.DateField(null=True, blank=True)
     non_working_day = models.BooleanField(default=False)
     trigger_type = models.CharField(max_length=63)
@@ -278,9 +283,12 @@ class Deadline(models.Model):
     @property
     def is_pending(self) -> bool:
         """Still to be done: not met, whether or not its due date has passed."""
-        return self.status in (self.Status.OPEN, self.Status.MISSED, self.Status.SUSPENDED) and (
-            self.completed_on is None
-        )
+        return self.status in (
+            self.Status.OPEN,
+            self.Status.MISSED,
+            self.Status.SUSPENDED,
+            self.Status.POSSIBLY_OPEN,
+        ) and (self.completed_on is None)
 
 
 class ReevaluationRun(models.Model):

@@ -38,7 +38,9 @@ Audience = Notification.Audience
 Channel = Notification.Channel
 Status = Notification.Status
 
-PENDING_STATUSES = (Deadline.Status.OPEN, Deadline.Status.MISSED)
+# possibly_open (past a due date that may be extended) is pending like missed: alerts keep
+# counting to `due`, never to the possible extension.
+PENDING_STATUSES = (Deadline.Status.OPEN, Deadline.Status.MISSED, Deadline.Status.POSSIBLY_OPEN)
 CHUNK = 200
 APPLICANT = "applicant"
 

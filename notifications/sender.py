@@ -75,9 +75,11 @@ def obsolete_reason(notification: Notification, today: dt.date) -> str:
         return "deadline removed"
     if deadline.due != notification.due:
         return "deadline moved"
-    if deadline.status not in (Deadline.Status.OPEN, Deadline.Status.MISSED) or (
-        deadline.completed_on is not None
-    ):
+    if deadline.status not in (
+        Deadline.Status.OPEN,
+        Deadline.Status.MISSED,
+        Deadline.Status.POSSIBLY_OPEN,
+    ) or (deadline.completed_on is not None):
         return "deadline done"
     if notification.kind == Kind.REMINDER and notification.due < today:
         return "due date passed before the reminder went out"

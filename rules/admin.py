@@ -31,6 +31,8 @@ from .models import (
     DeadlineRule,
     DeadlineRuleVersion,
     EventType,
+    HolidayAdjustmentDay,
+    HolidayAdjustmentVersion,
     LookupRow,
     LookupTable,
     LookupTableVersion,
@@ -456,6 +458,12 @@ class MilestoneLinks(LinkInline):
     readonly_fields = ("key", "label", "version")
 
 
+class HolidayAdjustmentLinks(LinkInline):
+    model = HolidayAdjustmentVersion
+    fields = ("version", "effective_from", "effective_to", "confidence")
+    readonly_fields = ("version", "effective_from", "effective_to", "confidence")
+
+
 class WarningLinks(LinkInline):
     model = WarningRule
     fields = ("code", "version", "legal_basis")
@@ -492,6 +500,7 @@ class PackVersionAdmin(PackRecordAdmin):
         LookupTableLinks,
         OutcomeLinks,
         WarningLinks,
+        HolidayAdjustmentLinks,
         TranslationInline,
     )
     actions = ("make_draft_copy", "publish", "validate_versions")
@@ -510,6 +519,7 @@ class PackVersionAdmin(PackRecordAdmin):
                     "department_table",
                     "authority_table",
                     "authority_outcome",
+                    "anchor_event",
                 )
             },
         ),
@@ -645,7 +655,18 @@ class DeadlineRuleVersionInline(DraftInline, admin.StackedInline):
                 )
             },
         ),
-        ("Time limit", {"fields": (("offset", "unit"), ("calendar", "non_working_day_policy"))}),
+        (
+            "Time limit",
+            {
+                "fields": (
+                    "departments",
+                    ("offset", "unit"),
+                    ("calendar", "non_working_day_policy"),
+                    ("extension", "extension_confidence"),
+                    "extension_basis",
+                )
+            },
+        ),
         ("Completion", {"fields": (("completed_by", "completion_on_or_after_trigger"),)}),
         (
             "Suspension",
@@ -672,7 +693,15 @@ class DeadlineRuleAdmin(PackRecordAdmin):
     ordering = ("pack_version__pack__key", "-pack_version__number", "position")
     search_fields = ("key", "label")
     inlines = (DeadlineRuleVersionInline, AlertPolicyInline)
-    fields = ("pack_version", "position", "key", "label", "description", "change_reason")
+    fields = (
+        "pack_version",
+        "position",
+        "key",
+        "label",
+        "description",
+        "version_by",
+        "change_reason",
+    )
 
     def version_source(self, obj: DeadlineRule) -> Any:
         return obj.versions.order_by("-version").first()
@@ -694,10 +723,17 @@ class DeadlineRuleVersionAdmin(PackRecordAdmin):
         "effective_to",
         "offset",
         "unit",
+        "departments",
         "legal_basis",
         "confidence",
     )
-    list_filter = ("rule__pack_version__status", "confidence", "rule__pack_version", "unit")
+    list_filter = (
+        "rule__pack_version__status",
+        "confidence",
+        "rule__pack_version",
+        "unit",
+        "extension",
+    )
     ordering = (
         "rule__pack_version__pack__key",
         "-rule__pack_version__number",
@@ -752,6 +788,24 @@ class LookupTableVersionAdmin(PackRecordAdmin):
     inlines = (LookupRowInline,)
     fieldsets = (
         (None, {"fields": ("table",)}),
+        ProvenanceFieldsets.provenance,
+        ("Record", {"fields": ("change_reason",)}),
+    )
+
+
+class HolidayAdjustmentDayInline(admin.TabularInline):
+    model = HolidayAdjustmentDay
+    extra = 0
+    fields = ("position", "subdivision", "date", "action", "name")
+
+
+@admin.register(HolidayAdjustmentVersion)
+class HolidayAdjustmentVersionAdmin(PackRecordAdmin):
+    list_display = ("version", "pack_version", "effective_from", "effective_to", "confidence")
+    list_filter = ("pack_version", "confidence")
+    inlines = (HolidayAdjustmentDayInline,)
+    fieldsets = (
+        (None, {"fields": ("pack_version",)}),
         ProvenanceFieldsets.provenance,
         ("Record", {"fields": ("change_reason",)}),
     )

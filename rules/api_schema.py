@@ -47,8 +47,17 @@ class Deadline(serializers.Serializer[Any]):
     key = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
     due = serializers.DateField(allow_null=True, help_text="null only while suspended")
-    status = serializers.ChoiceField(choices=["open", "met", "missed", "suspended"])
+    status = serializers.ChoiceField(
+        choices=["open", "met", "missed", "suspended", "possibly_open", "possibly_met"]
+    )
+    status_label = serializers.CharField(help_text="The status in the reader's language.")
     non_working_day = serializers.BooleanField()
+    next_working_day = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Only for a limit that may be extended: the next working day after a "
+        "non-working due date (null when due is a working day). The due date never moves.",
+    )
     non_working_reason = serializers.CharField(allow_null=True)
     trigger = DatedEvent()
     completed_by = DatedEvent(allow_null=True)

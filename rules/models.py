@@ -66,6 +66,24 @@ RESUMPTION_CHOICES = _choices(
     {"remaining": "the remaining period runs again", "restart": "the full period runs again"},
 )
 SHAPE_CHOICES = _choices(pack_format.OUTCOME_SHAPES)
+EXTENSION_CHOICES = _choices(
+    pack_format.EXTENSIONS,
+    {
+        "none": "not extended (the date is kept)",
+        "possible": "may be extended to the next working day (date kept, shown as possible)",
+    },
+)
+VERSION_BY_CHOICES = _choices(
+    pack_format.VERSION_BY,
+    {
+        "pack": "as the pack says (its anchor event if it names one, else the trigger)",
+        "trigger": "the trigger event's date",
+        "anchor": "the pack's anchor event's date",
+    },
+)
+HOLIDAY_ACTION_CHOICES = _choices(
+    pack_format.HOLIDAY_ACTIONS, {"add": "add a holiday", "remove": "remove a holiday"}
+)
 
 
 def default_weekend_days() -> list[int]:
@@ -131,6 +149,12 @@ class PackVersion(models.Model):
         max_length=63,
         blank=True,
         help_text="Lookup table giving the competent authority's department for each department.",
+    )
+    anchor_event = models.CharField(
+        max_length=63,
+        blank=True,
+        help_text="Event type whose first date chooses the rule versions in force, instead of "
+        "each trigger's date (e.g. the application's lodging for a transition). Empty: trigger.",
     )
     authority_outcome = models.SlugField(
         max_length=63,
@@ -448,6 +472,12 @@ class DeadlineRule(PackRecord):
     key = models.SlugField(max_length=63)
     label = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    version_by = models.CharField(
+        max_length=8,
+        choices=VERSION_BY_CHOICES,
+        default="pack",
+        help_text="Which date chooses the version in force.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -506,6 +536,28 @@ class DeadlineRuleVersion(Provenance):
         max_length=63, blank=True, help_text="Event type that ends the suspension."
     )
     resumption = models.CharField(max_length=12, choices=RESUMPTION_CHOICES, default="remaining")
+    departments = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Only for these departments, comma-separated (e.g. 976); there it wins over "
+        "a version without departments. Empty: every department.",
+    )
+    extension = models.CharField(
+        max_length=10,
+        choices=EXTENSION_CHOICES,
+        default="none",
+        help_text="possible: a due date on a non-working day may be extended to the next working "
+        "day; the result shows that day, the due date never moves.",
+    )
+    extension_basis = models.CharField(
+        max_length=300, blank=True, help_text="Legal basis of the possible extension."
+    )
+    extension_confidence = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=CONFIDENCE_CHOICES,
+        help_text="Confidence in the possible extension.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -516,6 +568,10 @@ class DeadlineRuleVersion(Provenance):
 
     def __str__(self) -> str:
         return f"{self.rule.key} v{self.version}" if self.rule_id else f"v{self.version}"
+
+    @property
+    def department_list(self) -> list[str]:
+        return [part.strip() for part in self.departments.split(",") if part.strip()]
 
     def pack_version_id_for_revision(self) -> int | None:
         return (
@@ -663,6 +719,65 @@ class WarningRule(Provenance):
         return self.pack_version_id
 
 
+class HolidayAdjustmentVersion(Provenance):
+    """Holidays a pack adds or removes on top of the `holidays` package, on the days in force."""
+
+    pack_version = models.ForeignKey(
+        PackVersion, on_delete=models.CASCADE, related_name="holiday_adjustments"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pack_version", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pack_version", "version"], name="unique_holiday_adjustment_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"holiday adjustments v{self.version}"
+
+    def pack_version_id_for_revision(self) -> int | None:
+        return self.pack_version_id
+
+
+class HolidayAdjustmentDay(PackRecord):
+    adjustment = models.ForeignKey(
+        HolidayAdjustmentVersion, on_delete=models.CASCADE, related_name="days"
+    )
+    position = models.PositiveIntegerField(default=0)
+    subdivision = models.CharField(
+        max_length=20,
+        help_text="A holidays-package subdivision (e.g. 57, 971), or 'national' for every "
+        "calendar of the country.",
+    )
+    date = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="YYYY-MM-DD for one day, MM-DD for that day every year; empty to remove the "
+        "holidays package's holiday of that name (in English) whatever its date.",
+    )
+    action = models.CharField(max_length=6, choices=HOLIDAY_ACTION_CHOICES, default="add")
+    name = models.CharField(
+        max_length=200, help_text="The holiday's name (translated by the pack)."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["adjustment", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.subdivision} {self.date}"
+
+    def pack_version_id_for_revision(self) -> int | None:
+        return (
+            HolidayAdjustmentVersion.objects.filter(pk=self.adjustment_id)
+            .values_list("pack_version_id", flat=True)
+            .first()
+        )
+
+
 class PackTranslation(PackRecord):
     """A pack text in another language (the English text as written in the pack is the key)."""
 
@@ -729,5 +844,7 @@ RECORD_MODELS: tuple[type[models.Model], ...] = (
     Outcome,
     OutcomeRule,
     WarningRule,
+    HolidayAdjustmentVersion,
+    HolidayAdjustmentDay,
     PackTranslation,
 )

@@ -26,6 +26,8 @@ from .models import (
     DeadlineRule,
     DeadlineRuleVersion,
     EventType,
+    HolidayAdjustmentDay,
+    HolidayAdjustmentVersion,
     LookupRow,
     LookupTable,
     LookupTableVersion,
@@ -60,12 +62,13 @@ PACK_FIELDS = (
     "department_table",
     "authority_table",
     "authority_outcome",
+    "anchor_event",
 )
 EVENT_TYPE_FIELDS = ("code", "label", "description")
 TABLE_FIELDS = ("key", "label", "description")
 ROW_FIELDS = ("key", "value", "label")
 MILESTONE_FIELDS = ("key", "label", "from_deadline", "fallback_event", "fallback_choice")
-DEADLINE_FIELDS = ("key", "label", "description")
+DEADLINE_FIELDS = ("key", "label", "description", "version_by")
 DEADLINE_VERSION_FIELDS = (
     "trigger_event",
     "trigger_milestone",
@@ -82,7 +85,11 @@ DEADLINE_VERSION_FIELDS = (
     "suspension_window_deadline",
     "resumed_by",
     "resumption",
+    "extension",
+    "extension_basis",
+    "extension_confidence",
 )
+HOLIDAY_DAY_FIELDS = ("subdivision", "date", "action", "name")
 OUTCOME_FIELDS = ("key", "label", "shape")
 OUTCOME_RULE_FIELDS = ("name", "priority", "when", "result", "since", "reason")
 WARNING_FIELDS = ("code", "message", "when")
@@ -125,7 +132,25 @@ def lookup_version_dict(
 
 
 def deadline_version_dict(v: DeadlineRuleVersion) -> dict[str, Any]:
-    return {**_record(v, PROVENANCE), **_record(v, DEADLINE_VERSION_FIELDS)}
+    return {
+        **_record(v, PROVENANCE),
+        **_record(v, DEADLINE_VERSION_FIELDS),
+        "departments": v.department_list,
+    }
+
+
+def _deadline_version_values(data: dict[str, Any]) -> dict[str, Any]:
+    """A deadline rule version's model fields from its pack file dict."""
+    values = _fields(data, PROVENANCE + DEADLINE_VERSION_FIELDS)
+    values["departments"] = ", ".join(data.get("departments") or [])
+    return values
+
+
+def holiday_adjustment_dict(
+    v: HolidayAdjustmentVersion, days: list[HolidayAdjustmentDay] | None = None
+) -> dict[str, Any]:
+    days = list(v.days.all()) if days is None else days
+    return {**_record(v, PROVENANCE), "days": [_record(d, HOLIDAY_DAY_FIELDS) for d in days]}
 
 
 def alert_dict(a: AlertPolicy) -> dict[str, Any]:
@@ -167,6 +192,10 @@ def pack_dict(version: PackVersion) -> dict[str, Any]:
             Prefetch("outcomes", queryset=Outcome.objects.prefetch_related("rules")),
             "warnings",
             "translations",
+            Prefetch(
+                "holiday_adjustments",
+                queryset=HolidayAdjustmentVersion.objects.prefetch_related("days"),
+            ),
         )
         .get(pk=version.pk)
     )
@@ -203,6 +232,9 @@ def pack_dict(version: PackVersion) -> dict[str, Any]:
         ],
         "warnings": [
             {**_record(w, WARNING_FIELDS), **_record(w, PROVENANCE)} for w in version.warnings.all()
+        ],
+        "holiday_adjustments": [
+            holiday_adjustment_dict(v) for v in version.holiday_adjustments.all()
         ],
         **translations_dict(version.translations.all()),
     }
@@ -287,9 +319,7 @@ def load_pack(
             pack_version=version, position=i, **_fields(item, DEADLINE_FIELDS)
         )
         for rule_version in item.get("versions") or []:
-            DeadlineRuleVersion.objects.create(
-                rule=rule, **_fields(rule_version, PROVENANCE + DEADLINE_VERSION_FIELDS)
-            )
+            DeadlineRuleVersion.objects.create(rule=rule, **_deadline_version_values(rule_version))
         for k, alert in enumerate(item.get("alerts") or []):
             AlertPolicy.objects.create(
                 rule=rule,
@@ -317,6 +347,18 @@ def load_pack(
             pack_version=version,
             position=i,
             **_json_text(_fields(item, WARNING_FIELDS + PROVENANCE), "when"),
+        )
+    for item in data.get("holiday_adjustments") or []:
+        adjustment = HolidayAdjustmentVersion.objects.create(
+            pack_version=version, **_fields(item, PROVENANCE)
+        )
+        HolidayAdjustmentDay.objects.bulk_create(
+            [
+                HolidayAdjustmentDay(
+                    adjustment=adjustment, position=k, **_fields(day, HOLIDAY_DAY_FIELDS)
+                )
+                for k, day in enumerate(item.get("days") or [])
+            ]
         )
     position = 0
     for language, table in (data.get("translations") or {}).items():
@@ -492,6 +534,35 @@ def _place(instance: models.Model, data: dict[str, Any]) -> str | None:
             outcome_rule_dict(instance),
         )
         return f"outcomes[{o}].rules[{r}]"
+    if isinstance(instance, HolidayAdjustmentVersion | HolidayAdjustmentDay):
+        adjustment = (
+            instance if isinstance(instance, HolidayAdjustmentVersion) else instance.adjustment
+        )
+        adjustments = data.setdefault("holiday_adjustments", [])
+        old_a = HolidayAdjustmentVersion.objects.filter(pk=adjustment.pk).first()
+        number = old_a.version if old_a else None
+        if isinstance(instance, HolidayAdjustmentVersion):
+            days: list[dict[str, Any]] = next(
+                (a["days"] for a in adjustments if a["version"] == number), []
+            )
+            a = put(
+                adjustments,
+                lambda item: item["version"] == number,
+                {**_record(instance, PROVENANCE), "days": days},
+            )
+            return f"holiday_adjustments[{a}]"
+        a = next(i for i, item in enumerate(adjustments) if item["version"] == number)
+        ids = list(
+            HolidayAdjustmentDay.objects.filter(adjustment=adjustment).values_list("pk", flat=True)
+        )
+        day_list = adjustments[a]["days"]
+        if instance.pk in ids:
+            k = ids.index(instance.pk)
+            day_list[k] = _record(instance, HOLIDAY_DAY_FIELDS)
+        else:
+            day_list.append(_record(instance, HOLIDAY_DAY_FIELDS))
+            k = len(day_list) - 1
+        return f"holiday_adjustments[{a}].days[{k}]"
     if isinstance(instance, PackTranslation):
         translations = [
             instance if row.pk == instance.pk else row
@@ -526,6 +597,8 @@ def _pack_version_of(instance: models.Model) -> PackVersion | None:
             return instance.rule.pack_version
         if isinstance(instance, OutcomeRule):
             return instance.outcome.pack_version
+        if isinstance(instance, HolidayAdjustmentDay):
+            return instance.adjustment.pack_version
         return instance.pack_version  # type: ignore[attr-defined,no-any-return]
     except models.ObjectDoesNotExist:
         return None

@@ -19,6 +19,7 @@ import holidays
 __all__ = [
     "Calendar",
     "CalendarError",
+    "HolidayChange",
     "clear_holiday_cache",
     "get_calendar",
     "weekday_name",
@@ -52,6 +53,7 @@ def clear_holiday_cache() -> None:
     """Forget every built holiday table (tests use it; tables rebuild on demand)."""
     with _tables_lock:
         _tables.clear()
+        _adjusted.clear()
 
 
 @cache
@@ -140,12 +142,92 @@ def _holiday_table(
 
 
 @dataclass(frozen=True)
+class HolidayChange:
+    """A day added to or removed from a calendar's public holidays, on top of `holidays`.
+
+    `day` is one date; or `month_day` is (month, day) of every year (29 February: leap years
+    only); or, to remove a movable holiday, `package_name` is its name in the `holidays` package
+    (in English, e.g. "Mi-Careme"), removed whatever its date. The change holds on the days from
+    `valid_from` to `valid_to` (None: unbounded).
+    """
+
+    add: bool
+    name: str
+    day: date | None = None
+    month_day: tuple[int, int] | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    # The name in other languages: (language prefix such as "fr", name).
+    names: tuple[tuple[str, str], ...] = ()
+    package_name: str | None = None
+
+    def holds_on(self, day: date) -> bool:
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        return self.valid_to is None or day <= self.valid_to
+
+    def on(self, year: int) -> date | None:
+        """The day it concerns in that year, if any and if the change holds on it."""
+        if self.day is not None:
+            found: date | None = self.day if self.day.year == year else None
+        elif self.month_day is not None:
+            try:
+                found = date(year, *self.month_day)
+            except ValueError:  # 29 February of a common year
+                found = None
+        else:
+            found = None
+        if found is None or not self.holds_on(found):
+            return None
+        return found
+
+    def name_in(self, language: str | None) -> str:
+        primary = (language or "").replace("-", "_").split("_")[0].lower()
+        return next((text for code, text in self.names if code == primary), self.name)
+
+
+_AdjustedKey: TypeAlias = tuple["Calendar", str | None, int]
+_adjusted: dict[_AdjustedKey, Mapping[date, str]] = {}
+
+
+@dataclass(frozen=True)
 class Calendar:
-    """Which days are not working days: a weekend and a `holidays` country or subdivision."""
+    """Which days are not working days: a weekend and a `holidays` country or subdivision.
+
+    `changes` add or remove days on top of the package's holidays (a rule pack's data), applied
+    in order: a later change of the same day wins.
+    """
 
     country: str  # e.g. "FR"
     subdivision: str | None  # a `holidays` subdivision code, e.g. "57", "971"; None: national
     weekend: frozenset[int]  # weekday numbers, Monday=0 ... Sunday=6
+    changes: tuple[HolidayChange, ...] = ()
+
+    def _table(self, language: str | None, year: int) -> Mapping[date, str]:
+        base = _holiday_table(self.country, self.subdivision, language, year)
+        if not self.changes:
+            return base
+        key: _AdjustedKey = (self, language, year)
+        table = _adjusted.get(key)
+        if table is None:
+            adjusted = dict(base)
+            for change in self.changes:
+                if change.package_name is not None:
+                    for named in self.package_days_named(change.package_name, year):
+                        if change.holds_on(named):
+                            adjusted.pop(named, None)
+                    continue
+                day = change.on(year)
+                if day is None:
+                    continue
+                if change.add:
+                    adjusted[day] = change.name_in(language)
+                else:
+                    adjusted.pop(day, None)
+            table = dict(sorted(adjusted.items()))
+            with _tables_lock:
+                _adjusted[key] = table
+        return table
 
     def __post_init__(self) -> None:
         _entity_class(self.country)
@@ -165,6 +247,12 @@ class Calendar:
             raise CalendarError("a weekend of all seven days leaves no working day")
         object.__setattr__(self, "weekend", weekend)
 
+    def package_days_named(self, name: str, year: int) -> list[date]:
+        """The days of a year the `holidays` package names so (in English), before any change."""
+        english = _holiday_language(self.country, "en_US")
+        table = _holiday_table(self.country, self.subdivision, english, year)
+        return [day for day, names in table.items() if name in names.split("; ")]
+
     @property
     def label(self) -> str:
         """The calendar's short name: "FR" when national, "FR-57" for a subdivision."""
@@ -174,15 +262,11 @@ class Calendar:
 
     def holiday_name(self, day: date, language: str = "en_US") -> str | None:
         """The public holiday's name on that day, or None (several are joined with "; ")."""
-        table = _holiday_table(
-            self.country, self.subdivision, _holiday_language(self.country, language), day.year
-        )
+        table = self._table(_holiday_language(self.country, language), day.year)
         return table.get(day)
 
     def is_holiday(self, day: date) -> bool:
-        table = _holiday_table(
-            self.country, self.subdivision, _membership_language(self.country), day.year
-        )
+        table = self._table(_membership_language(self.country), day.year)
         return day in table
 
     def is_weekend(self, day: date) -> bool:
@@ -209,7 +293,7 @@ class Calendar:
         code = _holiday_language(self.country, language)
         found: list[tuple[date, str]] = []
         for year in range(start.year, end.year + 1):
-            table = _holiday_table(self.country, self.subdivision, code, year)
+            table = self._table(code, year)
             found.extend((day, name) for day, name in table.items() if start <= day <= end)
         found.sort()
         return found
@@ -219,11 +303,14 @@ class Calendar:
         codes = {_membership_language(self.country), _holiday_language(self.country, language)}
         for year in years:
             for code in codes:
-                _holiday_table(self.country, self.subdivision, code, year)
+                self._table(code, year)
 
 
 def get_calendar(
-    country: str, subdivision: str | None = None, weekend: Iterable[int] = (5, 6)
+    country: str,
+    subdivision: str | None = None,
+    weekend: Iterable[int] = (5, 6),
+    changes: tuple[HolidayChange, ...] = (),
 ) -> Calendar:
     """The validated, shared calendar of a country or one of its `holidays` subdivisions.
 
@@ -233,9 +320,14 @@ def get_calendar(
     code = country.strip().upper()
     if subdivision is not None:
         subdivision = _canonical_subdivision(code, subdivision)
-    return _shared_calendar(code, subdivision, frozenset(weekend))
+    return _shared_calendar(code, subdivision, frozenset(weekend), changes)
 
 
 @cache
-def _shared_calendar(country: str, subdivision: str | None, weekend: frozenset[int]) -> Calendar:
-    return Calendar(country=country, subdivision=subdivision, weekend=weekend)
+def _shared_calendar(
+    country: str,
+    subdivision: str | None,
+    weekend: frozenset[int],
+    changes: tuple[HolidayChange, ...],
+) -> Calendar:
+    return Calendar(country=country, subdivision=subdivision, weekend=weekend, changes=changes)

@@ -20,6 +20,11 @@ TRIGGER_CHOICES = ("first", "latest")
 TRIGGER_OCCURRENCES = ("any", "first", "subsequent")
 CALENDARS = ("national", "authority", "applicant")
 RESUMPTIONS = ("remaining", "restart")
+EXTENSIONS = ("none", "possible")
+VERSION_BY = ("pack", "trigger", "anchor")
+HOLIDAY_ACTIONS = ("add", "remove")
+# A holiday adjustment's `subdivision` that applies to every calendar of the pack's country.
+NATIONAL = "national"
 ALERT_AUDIENCES = ("caseworker", "applicant", "supervisor")
 ALERT_CHANNELS = ("email", "sms")
 MAX_LEAD_DAYS = 90
@@ -121,6 +126,14 @@ class DeadlineRuleVersion(Provenance):
     suspension_window_deadline: str = ""
     resumed_by: str = ""
     resumption: str = "remaining"
+    # Departments this version is limited to (empty: all). For a department it lists, a version
+    # with a list wins over one without.
+    departments: tuple[str, ...] = ()
+    # "possible": a limit ending on a non-working day may be extended to the next working day;
+    # the due date is kept and the result says what may still be possible until then.
+    extension: str = "none"
+    extension_basis: str = ""
+    extension_confidence: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,6 +154,9 @@ class DeadlineRule:
     description: str = ""
     versions: tuple[DeadlineRuleVersion, ...] = ()
     alerts: tuple[AlertRule, ...] = ()
+    # Which date chooses the version in force: "pack" (the pack's anchor event if it names one,
+    # else the trigger), "trigger" or "anchor".
+    version_by: str = "pack"
 
 
 @dataclass(frozen=True)
@@ -169,6 +185,23 @@ class WarningRule(Provenance):
 
 
 @dataclass(frozen=True)
+class HolidayAdjustment:
+    """A day added to or removed from the public holidays of one calendar (or all: national)."""
+
+    subdivision: str = NATIONAL
+    date: str = ""  # "YYYY-MM-DD" (that day) or "MM-DD" (every year)
+    action: str = "add"
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class HolidayAdjustmentVersion(Provenance):
+    """Holidays the pack adds or removes on top of the `holidays` package, on the days in force."""
+
+    days: tuple[HolidayAdjustment, ...] = ()
+
+
+@dataclass(frozen=True)
 class PackDefinition:
     key: str
     name: str
@@ -183,6 +216,8 @@ class PackDefinition:
     department_table: str = ""
     authority_table: str = ""
     authority_outcome: str = "competent_authority"
+    # An event type whose (first) date chooses rule versions instead of each trigger's date.
+    anchor_event: str = ""
     notes: tuple[str, ...] = ()
     event_types: tuple[EventType, ...] = ()
     lookup_tables: tuple[LookupTable, ...] = ()
@@ -190,6 +225,7 @@ class PackDefinition:
     deadline_rules: tuple[DeadlineRule, ...] = ()
     outcomes: tuple[Outcome, ...] = ()
     warnings: tuple[WarningRule, ...] = ()
+    holiday_adjustments: tuple[HolidayAdjustmentVersion, ...] = ()
     # Pack texts in other languages: {"fr": {"English text": "texte français"}} (like gettext).
     translations: dict[str, dict[str, str]] = field(default_factory=dict)
 

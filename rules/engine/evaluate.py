@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import conditions
-from .calendars import Calendar, get_calendar
+from .calendars import Calendar, HolidayChange, get_calendar
 from .durable import CompiledRuleset, Match, Session
-from .explain import date_formatter, describe_period, language_of, phrase
+from .explain import date_formatter, describe_period, format_date, language_of, phrase
 from .inputs import CaseFacts, Event
 from .pack import (
+    NATIONAL,
     DeadlineRule,
     DeadlineRuleVersion,
     LookupTableVersion,
@@ -30,6 +31,9 @@ from .pack import (
     WarningRule,
 )
 from .periods import Period, apply_non_working_day_policy, count_period
+
+# The engine's own warning (every pack gets it): an event dated after the day of evaluation.
+EVENT_IN_FUTURE = "event_in_future"
 
 _compile_lock = threading.Lock()
 _compile_counter = 0
@@ -50,6 +54,22 @@ class CompiledPack:
     national: Calendar
     rules_compiled: int = 0
     _departments: dict[int, dict[str, str | None]] = field(default_factory=dict)
+    _calendars: dict[str | None, Calendar] = field(default_factory=dict)
+
+    def calendar(self, subdivision: str | None) -> Calendar:
+        """The calendar of a `holidays` subdivision (None: national) with the pack's adjustments."""
+        calendar = self._calendars.get(subdivision)
+        if calendar is None:
+            pack = self.definition
+            base = get_calendar(pack.holiday_country, subdivision, pack.weekend_days)
+            changes = holiday_changes(pack, base.subdivision)
+            calendar = (
+                get_calendar(pack.holiday_country, base.subdivision, pack.weekend_days, changes)
+                if changes
+                else base
+            )
+            self._calendars[subdivision] = calendar
+        return calendar
 
     def table_in_force(self, key: str, day: dt.date) -> LookupTableVersion | None:
         table = self.definition.lookup_table(key)
@@ -67,7 +87,53 @@ class CompiledPack:
         return cached
 
 
-def _deadline_pattern(version: DeadlineRuleVersion) -> list[dict[str, Any]]:
+def holiday_changes(pack: PackDefinition, subdivision: str | None) -> tuple[HolidayChange, ...]:
+    """The pack's holiday adjustments that apply to a calendar: national ones, then its own."""
+    found: list[tuple[int, HolidayChange]] = []
+    for version in pack.holiday_adjustments:
+        for adjustment in version.days:
+            if adjustment.subdivision == NATIONAL:
+                rank = 0
+            elif adjustment.subdivision == subdivision:
+                rank = 1
+            else:
+                continue
+            day = month_day = package_name = None
+            if not adjustment.date:
+                package_name = adjustment.name
+            elif len(adjustment.date) == 10:
+                day = dt.date.fromisoformat(adjustment.date)
+            else:
+                month, _, day_of_month = adjustment.date.partition("-")
+                month_day = (int(month), int(day_of_month))
+            names = tuple(
+                (language, table[adjustment.name])
+                for language, table in sorted(pack.translations.items())
+                if adjustment.name in table
+            )
+            change = HolidayChange(
+                add=adjustment.action == "add",
+                name=adjustment.name,
+                day=day,
+                month_day=month_day,
+                valid_from=version.effective_from,
+                valid_to=version.effective_to,
+                names=names,
+                package_name=package_name,
+            )
+            found.append((rank, change))
+    found.sort(key=lambda pair: pair[0])  # stable: a calendar's own changes come last and win
+    return tuple(change for _, change in found)
+
+
+def versions_by_anchor(pack: PackDefinition, rule: DeadlineRule) -> bool:
+    """Whether the rule's version is chosen by the anchor event's date (else its trigger's)."""
+    if rule.version_by == "anchor":
+        return True
+    return rule.version_by == "pack" and bool(pack.anchor_event)
+
+
+def _deadline_pattern(version: DeadlineRuleVersion, *, dated: bool = True) -> list[dict[str, Any]]:
     if version.trigger_milestone:
         terms: list[Any] = [{"t": "milestone"}, {"key": version.trigger_milestone}]
     else:
@@ -81,9 +147,10 @@ def _deadline_pattern(version: DeadlineRuleVersion) -> list[dict[str, Any]]:
             terms.append({"occurrence": 1})
         elif version.trigger_occurrence == "subsequent":
             terms.append({"$gt": {"occurrence": 1}})
-    if version.effective_from:
+    # Chosen by the anchor's date instead: every version matches, evaluate() keeps the one in force.
+    if dated and version.effective_from:
         terms.append({"$gte": {"date": version.effective_from.isoformat()}})
-    if version.effective_to:
+    if dated and version.effective_to:
         terms.append({"$lte": {"date": version.effective_to.isoformat()}})
     return [{"m": {"$and": terms}}]
 
@@ -95,9 +162,10 @@ def compile_pack(pack: PackDefinition, *, name: str | None = None) -> CompiledPa
     rules: dict[str, dict[str, Any]] = {}
     deadlines: dict[str, tuple[DeadlineRule, DeadlineRuleVersion]] = {}
     for rule in pack.deadline_rules:
+        dated = not versions_by_anchor(pack, rule)
         for version in rule.versions:
             rule_name = f"d:{rule.key}:{version.version}"
-            rules[rule_name] = {"all": _deadline_pattern(version)}
+            rules[rule_name] = {"all": _deadline_pattern(version, dated=dated)}
             deadlines[rule_name] = (rule, version)
     outcome_rules: dict[str, tuple[Outcome, OutcomeRule, dict[str, str]]] = {}
     for outcome in pack.outcomes:
@@ -125,7 +193,7 @@ def compile_pack(pack: PackDefinition, *, name: str | None = None) -> CompiledPa
         _compile_counter += 1
         ruleset_name = name or f"{pack.key}:v{pack.version}:c{_compile_counter}"
         ruleset = CompiledRuleset(ruleset_name, rules)
-    return CompiledPack(
+    ready = CompiledPack(
         definition=pack,
         ruleset=ruleset,
         deadlines=deadlines,
@@ -146,6 +214,8 @@ def compile_pack(pack: PackDefinition, *, name: str | None = None) -> CompiledPa
         national=get_calendar(pack.holiday_country, None, pack.weekend_days),
         rules_compiled=len(rules),
     )
+    ready.national = ready.calendar(None)
+    return ready
 
 
 def _evaluation_order(pack: PackDefinition) -> list[str]:
@@ -237,7 +307,6 @@ class _Evaluation:
         return self.translations.get(text, text)
 
     def calendar_for(self, version: DeadlineRuleVersion) -> tuple[Calendar, str]:
-        pack = self.compiled.definition
         if version.calendar == "national":
             return self.compiled.national, phrase(self.language, "national")
         if version.calendar == "authority" and self.authority is not None:
@@ -253,7 +322,7 @@ class _Evaluation:
             department = self.case.department
             subdivision = self.applicant_subdivision
             where = phrase(self.language, "department_calendar", department=department)
-        return get_calendar(pack.holiday_country, subdivision, pack.weekend_days), where
+        return self.compiled.calendar(subdivision), where
 
     def first_on_or_after(self, event_type: str, day: dt.date | None) -> Event | None:
         for event in self.events_by_type.get(event_type, ()):
@@ -266,12 +335,35 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
     candidates = ev.matches.get(key)
     if not candidates:
         return None
+    pack = ev.compiled.definition
+    chosen_by: dict[str, Any] | None = None
+    if versions_by_anchor(pack, ev.compiled.deadlines[candidates[0]["rule_name"]][0]):
+        # The version in force on the anchor event's date; without one yet, on the trigger's.
+        anchors = ev.events_by_type.get(pack.anchor_event)
+        if anchors:
+            chosen_by = {"type": pack.anchor_event, "date": anchors[0].date.isoformat()}
+        candidates = [
+            c
+            for c in candidates
+            if ev.compiled.deadlines[c["rule_name"]][1].in_force_on(
+                dt.date.fromisoformat(chosen_by["date"] if chosen_by else c["fact"]["date"])
+            )
+        ]
+    # For the case's department, versions limited to a list naming it win over the others.
+    department = ev.case.department
+    scoped = [
+        c for c in candidates if department in ev.compiled.deadlines[c["rule_name"]][1].departments
+    ]
+    candidates = scoped or [
+        c for c in candidates if not ev.compiled.deadlines[c["rule_name"]][1].departments
+    ]
+    if not candidates:
+        return None
     # Overlapping versions are refused by the validator; if two still match, the newest wins.
     chosen = max(candidates, key=lambda c: ev.compiled.deadlines[c["rule_name"]][1].version)
     rule, version = ev.compiled.deadlines[chosen["rule_name"]]
     fact = chosen["fact"]
     trigger_date = dt.date.fromisoformat(fact["date"])
-    pack = ev.compiled.definition
     calendar, calendar_name = ev.calendar_for(version)
     period = count_period(
         trigger_date,
@@ -344,18 +436,41 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
                     )
                 due = final_period.due
 
+    # A limit that may be extended: the next working day is shown, the due date never moves.
+    next_working_day: dt.date | None = None
+    if (
+        version.extension == "possible"
+        and due is not None
+        and final_period is not None
+        and final_period.non_working_day
+    ):
+        next_working_day = apply_non_working_day_policy(due, calendar, "next_working_day")
     if due is None:
         status = "met" if completion is not None else "suspended"
     elif completion is not None:
-        status = "met" if completion.date <= due else "missed"
+        if completion.date <= due:
+            status = "met"
+        elif next_working_day is not None and completion.date <= next_working_day:
+            status = "possibly_met"
+        else:
+            status = "missed"
+    elif ev.as_of <= due:
+        status = "open"
+    elif next_working_day is not None and ev.as_of <= next_working_day:
+        status = "possibly_open"
     else:
-        status = "missed" if ev.as_of > due else "open"
+        status = "missed"
 
     result: dict[str, Any] = {
         "key": rule.key,
         "label": ev.label_of(rule.label),
         "due": due.isoformat() if due else None,
         "status": status,
+        "status_label": phrase(
+            ev.language,
+            f"status_{status}",
+            date=format_date(next_working_day, ev.language) if next_working_day else "",
+        ),
         "non_working_day": bool(final_period and final_period.non_working_day),
         "non_working_reason": final_period.non_working_reason if final_period else None,
         "trigger": trigger,
@@ -378,8 +493,18 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
             pack=pack,
             label_of=ev.label_of,
             language=ev.language,
+            next_working_day=next_working_day,
+            chosen_by=chosen_by,
         ),
     }
+    if version.extension == "possible":
+        result["next_working_day"] = next_working_day.isoformat() if next_working_day else None
+        result["extension"] = {
+            "legal_basis": version.extension_basis,
+            "confidence": version.extension_confidence,
+        }
+    if chosen_by is not None:
+        result["version_chosen_by"] = chosen_by
     if suspension:
         result["suspension"] = suspension
     if version.notes:
@@ -602,5 +727,18 @@ def _warnings(ev: _Evaluation) -> list[dict[str, Any]]:
                 ev.label_of(warning.message), matched, extra, date_formatter(ev.language)
             ),
             "legal_basis": warning.legal_basis,
+        }
+    # Not a rule of any pack: a date after the day of evaluation is a typo or a plan.
+    future = sorted({e.date for e in ev.case.events if e.date > ev.as_of})
+    if future and EVENT_IN_FUTURE not in seen:
+        seen[EVENT_IN_FUTURE] = {
+            "code": EVENT_IN_FUTURE,
+            "message": phrase(
+                ev.language,
+                "event_in_future",
+                dates=", ".join(format_date(day, ev.language) for day in future),
+                as_of=format_date(ev.as_of, ev.language),
+            ),
+            "legal_basis": "",
         }
     return sorted(seen.values(), key=lambda w: str(w["code"]))

@@ -63,6 +63,17 @@ PHRASES = {
         "national": "national calendar",
         "authority_calendar": "calendar of {name} ({department})",
         "department_calendar": "calendar of department {department}",
+        "chosen_by": " (rule version in force on {date}, {label})",
+        "extension": "; the limit may be extended to the next working day, {weekday} {date} "
+        "({basis}): check with a lawyer",
+        "status_open": "open",
+        "status_met": "met",
+        "status_missed": "missed",
+        "status_suspended": "suspended",
+        "status_possibly_open": "may still be possible until {date} \u2014 check with a lawyer",
+        "status_possibly_met": "in time only if the limit is extended",
+        "event_in_future": "An event is dated after the day of evaluation ({as_of}): {dates}. "
+        "Check the date: a typing mistake, or a step that has not happened yet.",
     },
     "fr": {
         "after": "{amount} à compter du {date} ({label})",
@@ -82,6 +93,18 @@ PHRASES = {
         "national": "calendrier national",
         "authority_calendar": "calendrier du département {department} ({name})",
         "department_calendar": "calendrier du département {department}",
+        "chosen_by": " (version de la règle en vigueur le {date}, {label})",
+        "extension": " ; l'échéance peut être prorogée au premier jour ouvré suivant, le "
+        "{weekday} {date} ({basis}) : à vérifier avec un juriste",
+        "status_open": "en cours",
+        "status_met": "respecté",
+        "status_missed": "dépassé",
+        "status_suspended": "suspendu",
+        "status_possibly_open": "peut-être encore possible jusqu'au {date} \u2014 à vérifier "
+        "avec un juriste",
+        "status_possibly_met": "dans le délai seulement si l'échéance est prorogée",
+        "event_in_future": "Un événement est daté après le jour de l'évaluation ({as_of}) : "
+        "{dates}. Vérifiez la date : erreur de saisie, ou étape qui n'a pas encore eu lieu.",
     },
 }
 
@@ -125,6 +148,8 @@ def describe_period(
     pack: PackDefinition,
     label_of: Callable[[str], str] = lambda text: text,
     language: str = "en",
+    next_working_day: dt.date | None = None,
+    chosen_by: dict[str, Any] | None = None,
 ) -> str:
     """One sentence: what was counted, from what, on which calendar, and where it landed."""
     lang = language_of(language)
@@ -144,6 +169,13 @@ def describe_period(
     )
     if trigger_how:
         text += phrase(lang, "how", how=trigger_how)
+    if chosen_by is not None:
+        text += phrase(
+            lang,
+            "chosen_by",
+            date=format_date(chosen_by["date"], lang),
+            label=event_label(chosen_by["type"]),
+        )
     if version.unit == "working_days":
         skipped = ", ".join(name for _, name in period.skipped)
         text += (
@@ -182,6 +214,14 @@ def describe_period(
         )
     elif final.non_working_day:
         text += phrase(lang, "flagged", reason=_reason(final.non_working_reason, lang))
+    if next_working_day is not None:
+        text += phrase(
+            lang,
+            "extension",
+            weekday=WEEKDAYS[lang][next_working_day.weekday()],
+            date=format_date(next_working_day, lang),
+            basis=version.extension_basis,
+        )
     return text + "."
 
 

@@ -58,4 +58,6 @@ def rules_in_force(pack: PackDefinition, day: dt.date) -> dict[str, Any]:
             for outcome in pack.outcomes
         ],
         "warnings": [_dated(w) for w in pack.warnings if w.in_force_on(day)],
+        "anchor_event": pack.anchor_event or None,
+        "holiday_adjustments": [_dated(v) for v in pack.holiday_adjustments if v.in_force_on(day)],
     }

@@ -17,7 +17,9 @@ from .definition import (
     ALERT_CHANNELS,
     CALENDARS,
     CONFIDENCES,
+    EXTENSIONS,
     FORMAT,
+    HOLIDAY_ACTIONS,
     KEY_PATTERN,
     MAX_LEAD_DAYS,
     MAX_OFFSET,
@@ -26,10 +28,13 @@ from .definition import (
     RESUMPTIONS,
     TRIGGER_CHOICES,
     TRIGGER_OCCURRENCES,
+    VERSION_BY,
     AlertRule,
     DeadlineRule,
     DeadlineRuleVersion,
     EventType,
+    HolidayAdjustment,
+    HolidayAdjustmentVersion,
     LookupRow,
     LookupTable,
     LookupTableVersion,
@@ -264,6 +269,9 @@ def parse_pack(raw: Any) -> PackDefinition:
                 description=r.text(f"{path}.description", item.get("description")),
                 versions=tuple(rule_versions),
                 alerts=tuple(alerts),
+                version_by=r.choice(
+                    f"{path}.version_by", item.get("version_by"), VERSION_BY, "pack"
+                ),
             )
         )
 
@@ -312,6 +320,11 @@ def parse_pack(raw: Any) -> PackDefinition:
             )
         )
 
+    holiday_adjustments = [
+        _parse_holiday_adjustments(r, f"holiday_adjustments[{i}]", item)
+        for i, item in enumerate(r.items("holiday_adjustments", top.get("holiday_adjustments")))
+    ]
+
     notes = r.items("notes", top.get("notes"))
     for i, note in enumerate(notes):
         r.text(f"notes[{i}]", note, required=True)
@@ -339,6 +352,7 @@ def parse_pack(raw: Any) -> PackDefinition:
         authority_outcome=r.key(
             "authority_outcome", top.get("authority_outcome", "competent_authority")
         ),
+        anchor_event=r.text("anchor_event", top.get("anchor_event"), max_length=63),
         notes=tuple(str(n) for n in notes),
         event_types=tuple(event_types),
         lookup_tables=tuple(lookup_tables),
@@ -346,6 +360,7 @@ def parse_pack(raw: Any) -> PackDefinition:
         deadline_rules=tuple(deadline_rules),
         outcomes=tuple(outcomes),
         warnings=tuple(warnings),
+        holiday_adjustments=tuple(holiday_adjustments),
         translations=translations,
     )
     # Cross-record checks run even when fields were refused (those fall back to defaults), so
@@ -435,8 +450,56 @@ def _parse_alert(r: _Reader, path: str, raw: Any) -> AlertRule:
     )
 
 
+_YEARLY_DATE = re.compile(r"^[0-9]{2}-[0-9]{2}$")
+_FULL_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _holiday_date(r: _Reader, path: str, raw: Any, *, required: bool) -> str:
+    value = r.text(path, raw, required=required, max_length=10)
+    try:
+        if _FULL_DATE.match(value):
+            dt.date.fromisoformat(value)
+            return value
+        if _YEARLY_DATE.match(value):
+            dt.date.fromisoformat(f"2000-{value}")  # a leap year: 02-29 is a day
+            return value
+    except ValueError:
+        pass
+    if value:
+        r.error(path, "expected a date (YYYY-MM-DD) or a day of every year (MM-DD)")
+    return value
+
+
+def _parse_holiday_adjustments(r: _Reader, path: str, raw: Any) -> HolidayAdjustmentVersion:
+    raw = r.obj(path, raw, HolidayAdjustmentVersion, _names(HolidayAdjustmentVersion))
+    days = []
+    for k, item in enumerate(r.items(f"{path}.days", raw.get("days"))):
+        dpath = f"{path}.days[{k}]"
+        item = r.obj(dpath, item, HolidayAdjustment, _names(HolidayAdjustment))
+        action = r.choice(f"{dpath}.action", item.get("action"), HOLIDAY_ACTIONS, "add")
+        days.append(
+            HolidayAdjustment(
+                subdivision=r.text(
+                    f"{dpath}.subdivision", item.get("subdivision"), required=True, max_length=20
+                ),
+                # A removal without a date removes the package's holiday of that name every year.
+                date=_holiday_date(r, f"{dpath}.date", item.get("date"), required=action == "add"),
+                action=action,
+                name=r.text(f"{dpath}.name", item.get("name"), required=True, max_length=200),
+            )
+        )
+    if not days:
+        r.error(f"{path}.days", "list at least one day")
+    return HolidayAdjustmentVersion(**r.provenance(path, raw), days=tuple(days))
+
+
 def _parse_deadline_version(r: _Reader, path: str, raw: Any) -> DeadlineRuleVersion:
     raw = r.obj(path, raw, DeadlineRuleVersion, _names(DeadlineRuleVersion))
+    departments = r.items(f"{path}.departments", raw.get("departments"))
+    for k, department in enumerate(departments):
+        r.text(f"{path}.departments[{k}]", department, required=True, max_length=10)
+    if len(set(map(str, departments))) != len(departments):
+        r.error(f"{path}.departments", "list each department once")
     return DeadlineRuleVersion(
         **r.provenance(path, raw),
         trigger_event=r.text(f"{path}.trigger_event", raw.get("trigger_event")),
@@ -469,6 +532,17 @@ def _parse_deadline_version(r: _Reader, path: str, raw: Any) -> DeadlineRuleVers
         ),
         resumed_by=r.text(f"{path}.resumed_by", raw.get("resumed_by")),
         resumption=r.choice(f"{path}.resumption", raw.get("resumption"), RESUMPTIONS, "remaining"),
+        departments=tuple(str(d) for d in departments if isinstance(d, str)),
+        extension=r.choice(f"{path}.extension", raw.get("extension"), EXTENSIONS, "none"),
+        extension_basis=r.text(
+            f"{path}.extension_basis", raw.get("extension_basis"), max_length=300
+        ),
+        extension_confidence=r.choice(
+            f"{path}.extension_confidence",
+            raw.get("extension_confidence") or None,
+            CONFIDENCES,
+            "",
+        ),
     )
 
 
@@ -492,11 +566,30 @@ def _dump(obj: Any, names: Iterable[str]) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in names}
 
 
+# Fields added after the first packs were written: left out of a dump when they hold their
+# default, so that a pack which does not use them is written exactly as before.
+_OMITTED_WHEN_DEFAULT = {
+    "departments",
+    "extension",
+    "extension_basis",
+    "extension_confidence",
+}
+
+
+def _dump_deadline_version(v: DeadlineRuleVersion) -> dict[str, Any]:
+    data: dict[str, Any] = {**_dump_provenance(v)}
+    for f in fields(DeadlineRuleVersion):
+        if f.name in _PROVENANCE_FIELDS:
+            continue
+        value = getattr(v, f.name)
+        if f.name in _OMITTED_WHEN_DEFAULT and value == f.default:
+            continue
+        data[f.name] = list(value) if isinstance(value, tuple) else value
+    return data
+
+
 def dump_pack(pack: PackDefinition) -> dict[str, Any]:
     """The pack file format: parse_pack(dump_pack(p)) == p."""
-    deadline_fields = [
-        f.name for f in fields(DeadlineRuleVersion) if f.name not in _PROVENANCE_FIELDS
-    ]
     dumped: dict[str, Any] = {
         "format": FORMAT,
         "key": pack.key,
@@ -512,6 +605,7 @@ def dump_pack(pack: PackDefinition) -> dict[str, Any]:
         "department_table": pack.department_table,
         "authority_table": pack.authority_table,
         "authority_outcome": pack.authority_outcome,
+        **({"anchor_event": pack.anchor_event} if pack.anchor_event else {}),
         "notes": list(pack.notes),
         "event_types": [
             {
@@ -554,9 +648,7 @@ def dump_pack(pack: PackDefinition) -> dict[str, Any]:
                 "key": d.key,
                 "label": d.label,
                 "description": d.description,
-                "versions": [
-                    {**_dump_provenance(v), **_dump(v, deadline_fields)} for v in d.versions
-                ],
+                "versions": [_dump_deadline_version(v) for v in d.versions],
                 "alerts": [
                     {
                         "audience": a.audience,
@@ -567,6 +659,7 @@ def dump_pack(pack: PackDefinition) -> dict[str, Any]:
                     }
                     for a in d.alerts
                 ],
+                **({"version_by": d.version_by} if d.version_by != "pack" else {}),
             }
             for d in pack.deadline_rules
         ],
@@ -595,6 +688,14 @@ def dump_pack(pack: PackDefinition) -> dict[str, Any]:
             for w in pack.warnings
         ],
     }
+    if pack.holiday_adjustments:
+        dumped["holiday_adjustments"] = [
+            {
+                **_dump_provenance(v),
+                "days": [_dump(day, ("subdivision", "date", "action", "name")) for day in v.days],
+            }
+            for v in pack.holiday_adjustments
+        ]
     if pack.translations:
         dumped["translations"] = {
             language: dict(table) for language, table in pack.translations.items()

@@ -14,6 +14,7 @@ from .calendars import CalendarError, get_calendar
 from .definition import (
     KEY_PATTERN,
     MAX_RULES_PER_FACT,
+    NATIONAL,
     DeadlineRuleVersion,
     PackDefinition,
     Provenance,
@@ -56,6 +57,9 @@ def validate_pack(pack: PackDefinition) -> list[tuple[str, str]]:
             add((name, f"no lookup table {value!r}"))
     if pack.reviewed_until and pack.reviewed_until < dt.date(1900, 1, 1):
         add(("reviewed_until", "implausible date"))
+    if pack.anchor_event and pack.anchor_event not in codes:
+        add(("anchor_event", f"no event type {pack.anchor_event!r}"))
+    _check_holiday_adjustments(errors, pack)
 
     for i, table in enumerate(pack.lookup_tables):
         _check_versions(errors, f"lookup_tables[{i}]", table.versions, lambda v: ())
@@ -124,9 +128,42 @@ def validate_pack(pack: PackDefinition) -> list[tuple[str, str]]:
         def overlap_key(v: DeadlineRuleVersion) -> tuple[str, ...]:
             return (v.trigger_occurrence,)
 
-        _check_versions(errors, path, rule.versions, overlap_key)
+        _check_versions(errors, path, rule.versions, overlap_key, by_department=True)
+        if rule.version_by == "anchor" and not pack.anchor_event:
+            add((f"{path}.version_by", "the pack names no anchor_event"))
+        departments = _all_keys(pack, pack.department_table)
         for j, v in enumerate(rule.versions):
             vpath = f"{path}.versions[{j}]"
+            for k, department in enumerate(v.departments):
+                if department not in departments:
+                    add(
+                        (
+                            f"{vpath}.departments[{k}]",
+                            f"{department!r} is not in table {pack.department_table!r}",
+                        )
+                    )
+            if v.extension == "possible":
+                if v.non_working_day_policy != "flag":
+                    add(
+                        (
+                            f"{vpath}.extension",
+                            "only a flagged date may be extended: set non_working_day_policy "
+                            "to flag",
+                        )
+                    )
+                if not v.extension_basis.strip():
+                    add((f"{vpath}.extension_basis", "required when the extension is possible"))
+                if not v.extension_confidence:
+                    add(
+                        (
+                            f"{vpath}.extension_confidence",
+                            "required when the extension is possible (certain, likely or unsure)",
+                        )
+                    )
+            else:
+                for name in ("extension_basis", "extension_confidence"):
+                    if getattr(v, name):
+                        add((f"{vpath}.{name}", "only with extension: possible"))
             if bool(v.trigger_event) == bool(v.trigger_milestone):
                 add((f"{vpath}.trigger_event", "give a trigger event or a milestone, not both"))
             event_ref(f"{vpath}.trigger_event", v.trigger_event)
@@ -240,10 +277,85 @@ def _check_condition(
     return compiled[1] if compiled else {}
 
 
-def _check_versions(
-    errors: list[tuple[str, str]], path: str, versions: Iterable[Provenance], overlap_key: Any
+def _check_holiday_adjustments(errors: list[tuple[str, str]], pack: PackDefinition) -> None:
+    _check_versions(errors, "holiday_adjustments", pack.holiday_adjustments, lambda v: ())
+    for i, version in enumerate(pack.holiday_adjustments):
+        seen: dict[tuple[str, str], int] = {}
+        for k, day in enumerate(version.days):
+            path = f"holiday_adjustments[{i}].days[{k}]"
+            if day.subdivision != NATIONAL:
+                try:
+                    calendar = get_calendar(pack.holiday_country, day.subdivision)
+                except CalendarError as error:
+                    errors.append((f"{path}.subdivision", f"{error}; or {NATIONAL!r}"))
+                else:
+                    if calendar.subdivision != day.subdivision:
+                        errors.append(
+                            (f"{path}.subdivision", f"an alias: use {calendar.subdivision!r}")
+                        )
+            what = day.date or f"the holiday named {day.name!r}"
+            if (day.subdivision, what) in seen:
+                errors.append(
+                    (
+                        f"{path}.date",
+                        f"{what} of {day.subdivision} is already adjusted by "
+                        f"days[{seen[(day.subdivision, what)]}]",
+                    )
+                )
+            seen[(day.subdivision, what)] = k
+            if not day.date and day.action == "remove" and day.name:
+                _check_package_name(errors, f"{path}.name", pack, day.subdivision, day.name)
+            try:
+                one_day = dt.date.fromisoformat(day.date) if len(day.date) == 10 else None
+            except ValueError:
+                continue  # the file reader names it
+            if one_day is not None and not version.in_force_on(one_day):
+                errors.append((f"{path}.date", "outside the dates this version is in force"))
+
+
+# Years in which a holiday removed by name must appear in the `holidays` package.
+_NAME_CHECK_YEARS = range(2015, 2036)
+
+
+def _check_package_name(
+    errors: list[tuple[str, str]], path: str, pack: PackDefinition, subdivision: str, name: str
 ) -> None:
-    """Version numbers are unique; versions that apply to the same facts do not overlap in time."""
+    try:
+        calendar = get_calendar(
+            pack.holiday_country, None if subdivision == NATIONAL else subdivision
+        )
+    except CalendarError:
+        return  # the subdivision is reported
+    known: set[str] = set()
+    for year in _NAME_CHECK_YEARS:
+        try:
+            days = calendar.holidays_between(dt.date(year, 1, 1), dt.date(year, 12, 31))
+        except CalendarError:
+            continue
+        known.update(part for _, names in days for part in names.split("; "))
+    if name not in known:
+        errors.append(
+            (
+                path,
+                f"without a date, name a holiday of the holidays package's {calendar.label} "
+                f"calendar (in English): one of {', '.join(sorted(known))}",
+            )
+        )
+
+
+def _check_versions(
+    errors: list[tuple[str, str]],
+    path: str,
+    versions: Iterable[Provenance],
+    overlap_key: Any,
+    *,
+    by_department: bool = False,
+) -> None:
+    """Version numbers are unique; versions that apply to the same facts do not overlap in time.
+
+    With `by_department`, versions limited to departments overlap only with versions that share
+    one of them (a version with a list wins over one without for its departments).
+    """
     seen: dict[int, int] = {}
     versions = list(versions)
     for j, version in enumerate(versions):
@@ -259,6 +371,26 @@ def _check_versions(
                 continue
             lo = max(va.effective_from or dt.date.min, vb.effective_from or dt.date.min)
             hi = min(va.effective_to or dt.date.max, vb.effective_to or dt.date.max)
+            if lo > hi:
+                continue
+            if by_department:
+                da = set(getattr(va, "departments", ()))
+                db = set(getattr(vb, "departments", ()))
+                if bool(da) != bool(db):
+                    continue
+                shared = sorted(da & db)
+                if da and not shared:
+                    continue
+                if shared:
+                    errors.append(
+                        (
+                            f"{path}.versions[{b}].departments",
+                            f"version {vb.version} and version {va.version} both apply to "
+                            f"department {shared[0]} on {lo.isoformat()}: end one before the "
+                            "other starts, or list the department in one only",
+                        )
+                    )
+                    continue
             if lo <= hi:
                 errors.append(
                     (

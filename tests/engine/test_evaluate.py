@@ -259,8 +259,8 @@ def test_the_highest_priority_outcome_wins_and_names_its_basis_and_since() -> No
 
 
 def test_warnings_fire_on_counts_and_render_their_message() -> None:
-    few = run([Event("reminder", d("2026-01-0" + str(i))) for i in (5, 6)])
-    many = run([Event("reminder", d("2026-01-0" + str(i))) for i in (5, 6, 7)])
+    few = run([Event("reminder", d("2026-01-0" + str(i))) for i in (5, 6)], as_of="2026-01-31")
+    many = run([Event("reminder", d("2026-01-0" + str(i))) for i in (5, 6, 7)], as_of="2026-01-31")
     assert few["warnings"] == []
     assert [w["message"] for w in many["warnings"]] == ["75: reminders"]
 

@@ -19,7 +19,8 @@ Readings of points the spec leaves implicit (aligned with the hand-worked scenar
 - `right_to_remain.since` is the date the status began: for `ended` the earliest negative OFPRA
   decision (inadmissible, or rejected on the merits), for `protection_granted` the granting
   decision; `none` and `until_ofpra_decision` have no date (`null`);
-- `review_horizon` looks at event dates only (new elements are not events).
+- `review_horizon` looks at event dates only (new elements are not events);
+- `event_in_future` (§7.2) likewise: an event dated after `as_of`.
 """
 
 from __future__ import annotations
@@ -313,4 +314,7 @@ def evaluate(request: dict[str, Any]) -> Expected:
         result.warnings.add("review_horizon")
     if overseas:
         result.warnings.add("overseas_not_covered")
+    # §7.2: an event dated after the day of evaluation.
+    if any(day > as_of for listed in dates.values() for day in listed):
+        result.warnings.add("event_in_future")
     return result
