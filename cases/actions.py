@@ -103,6 +103,11 @@ def evaluate_and_store(
                 else None
             ),
             "non_working_day": item["non_working_day"],
+            "next_working_day": (
+                dt.date.fromisoformat(item["next_working_day"])
+                if item.get("next_working_day")
+                else None
+            ),
             "trigger_type": item["trigger"]["type"],
             "trigger_date": dt.date.fromisoformat(item["trigger"]["date"]),
             "rule_version": item["rule"]["version"],

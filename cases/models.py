@@ -231,6 +231,8 @@ class Deadline(models.Model):
     status = models.CharField(max_length=13, choices=Status.choices)
     completed_on = models.DateField(null=True, blank=True)
     non_working_day = models.BooleanField(default=False)
+    # When the limit may be extended: the working day it may run to (the due date never moves).
+    next_working_day = models.DateField(null=True, blank=True)
     trigger_type = models.CharField(max_length=63)
     trigger_date = models.DateField()
     rule_version = models.PositiveIntegerField()
@@ -275,8 +277,16 @@ class Deadline(models.Model):
         return self.text_in(get_language() or settings.LANGUAGE_CODE, "explanation")
 
     def status_on(self, day: Any) -> str:
-        """The status on a day: an open deadline whose due date has passed is missed."""
-        if self.status == self.Status.OPEN and self.due is not None and self.due < day:
+        """The status on a day: an open deadline whose due date has passed is missed.
+
+        When the limit may be extended to the next working day, it is "possibly open" until that
+        day, then missed; the due date itself never moves.
+        """
+        if self.status in (self.Status.OPEN, self.Status.POSSIBLY_OPEN) and self.due is not None:
+            if self.due >= day:
+                return self.status
+            if self.next_working_day is not None and day <= self.next_working_day:
+                return self.Status.POSSIBLY_OPEN
             return self.Status.MISSED
         return self.status
 
