@@ -54,7 +54,7 @@ def calendar_for(deadlines: Iterable[Deadline], *, name: str, case_url: str) -> 
         event.add("last-modified", deadline.updated_at)
         event.add("dtstart", deadline.due)
         event.add("dtend", deadline.due + dt.timedelta(days=1))
-        event.add("summary", f"{deadline.case.reference} · {deadline.label}")
+        event.add("summary", f"{deadline.case.reference} · {deadline.label_text}")
         event.add("description", f"{deadline.legal_basis}\n{case_url.format(pk=deadline.case_id)}")
         event.add("url", case_url.format(pk=deadline.case_id))
         event.add("transp", "TRANSPARENT")

@@ -30,6 +30,7 @@ from .pack import (
     WarningRule,
 )
 from .periods import Period, apply_non_working_day_policy, count_period
+from .reader_texts import code_label
 
 _compile_lock = threading.Lock()
 _compile_counter = 0
@@ -236,6 +237,10 @@ class _Evaluation:
         """A pack text in the reader's language (the pack's own translations)."""
         return self.translations.get(text, text)
 
+    def code_of(self, code: str) -> str:
+        """The words for a code (a status, a value) in the reader's language (pack data)."""
+        return code_label(self.compiled.definition.translations, code, self.language)
+
     def calendar_for(self, version: DeadlineRuleVersion) -> tuple[Calendar, str]:
         pack = self.compiled.definition
         if version.calendar == "national":
@@ -364,7 +369,7 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
         ),
         "rule": {"key": rule.key, "version": version.version, "confidence": version.confidence},
         "legal_basis": version.legal_basis,
-        "source": {"title": version.source_title, "url": version.source_url},
+        "source": {"title": ev.label_of(version.source_title), "url": version.source_url},
         "calendar": calendar.label,
         "explanation": describe_period(
             version=version,
@@ -383,7 +388,7 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
     if suspension:
         result["suspension"] = suspension
     if version.notes:
-        result["notes"] = version.notes
+        result["notes"] = ev.label_of(version.notes)
     return result
 
 
@@ -474,7 +479,7 @@ def evaluate(
         "rule_pack": {
             "key": pack.key,
             "version": pack.version,
-            "name": pack.name,
+            "name": ev.label_of(pack.name),
             "verified_on": pack.verified_on.isoformat(),
             "reviewed_until": pack.reviewed_until.isoformat() if pack.reviewed_until else None,
         },
@@ -548,9 +553,9 @@ def _outcomes(ev: _Evaluation) -> dict[str, Any]:
         if outcome.shape == "value":
             results[outcome.key] = rule.result
             value_labels[outcome.key] = (
-                [ev.label_of(str(v)) for v in rule.result]
+                [ev.code_of(str(v)) for v in rule.result]
                 if isinstance(rule.result, list)
-                else ev.label_of(str(rule.result))
+                else ev.code_of(str(rule.result))
             )
             continue
         reasons: list[str] = []
@@ -564,7 +569,7 @@ def _outcomes(ev: _Evaluation) -> dict[str, Any]:
         sinces = sorted(s for s in (_since(w) for w in winners) if s)
         entry: dict[str, Any] = {
             "status": rule.result,
-            "status_label": ev.label_of(str(rule.result)),
+            "status_label": ev.code_of(str(rule.result)),
             "reasons": reasons,
             "legal_basis": rule.legal_basis,
             "rule": {"key": rule.name, "version": rule.version, "confidence": rule.confidence},

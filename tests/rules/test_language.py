@@ -38,9 +38,14 @@ def test_a_french_result_differs_from_the_english_one_only_in_its_texts(
     assert fr["label"] == "Enregistrement par la préfecture"
     # Thursday 2 April 2026 in Metz: Good Friday and Easter Monday are not counted.
     assert fr["explanation"] == (
-        "3 jours ouvrés à compter du 2 avril 2026 (présentation à la préfecture) (calendrier du "
-        "département 57 (Préfecture de la Moselle (Metz)) : Vendredi saint, Lundi de Pâques non "
-        "comptés)."
+        "3 jours ouvrés à compter du 2 avril 2026 (présentation à la préfecture), selon le "
+        "calendrier du département 57 \u2013 Préfecture de la Moselle (Metz) ; jours fériés non "
+        "décomptés : vendredi saint, lundi de Pâques."
+    )
+    assert en["explanation"] == (
+        "3 working days after presentation at the prefecture on 2 April 2026, on the calendar "
+        "of department 57 \u2013 Préfecture de la Moselle (Metz); public holidays not counted: "
+        "Good Friday, Easter Monday."
     )
     assert french["admissibility"]["status"] == english["admissibility"]["status"] == "incomplete"
     assert french["admissibility"]["status_label"] == "incomplet"
