@@ -349,7 +349,7 @@ def story(asylum_pack: PackVersion, org_a: Organisation, carla: User) -> dict[st
             ("legal_aid_requested", dt.date(2026, 5, 22)),
         ],
     )
-    Notification.objects.create(
+    alert = Notification.objects.create(
         case=decided,
         deadline=decided.deadlines.order_by("due").first(),
         deadline_key="ofpra_submission",
@@ -367,7 +367,13 @@ def story(asylum_pack: PackVersion, org_a: Organisation, carla: User) -> dict[st
     )
     event = decided.events.get(type="ofpra_admissibility_decision")
     element = decided.new_elements.create(date=dt.date(2026, 1, 5))
-    return {"decided": decided, "suspended": suspended, "event": event, "element": element}
+    return {
+        "decided": decided,
+        "suspended": suspended,
+        "event": event,
+        "element": element,
+        "alert": alert,
+    }
 
 
 def page_urls(story: dict[str, Any]) -> dict[str, str]:
@@ -387,6 +393,7 @@ def page_urls(story: dict[str, Any]) -> dict[str, str]:
         "element correction form": reverse("element-edit", args=[case.pk, element.pk]),
         "calendar page": reverse("calendar-settings"),
         "alerts page": reverse("notifications:list"),
+        "acknowledgement page": reverse("notifications:ack", args=[story["alert"].ack_token]),
     }
 
 
