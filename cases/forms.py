@@ -7,6 +7,7 @@ the rules' own refusals (CaseRefused) are mapped back onto the form by `show_ref
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, cast
 
 import phonenumbers
@@ -19,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from rules.engine.inputs import MAX_YEAR, MIN_YEAR, normalise_department
+from rules.engine.reader_texts import code_words
 from rules.models import EventType, PackVersion, RulePack
 from rules.services import today
 
@@ -84,7 +86,7 @@ class MemberChoiceField(forms.ModelChoiceField):
 
 class ProcedureChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.name)
+        return procedures.procedure_name(obj)
 
 
 class CaseForm(forms.ModelForm):
@@ -238,10 +240,6 @@ class TypeSelect(forms.Select):
         return option
 
 
-def outcome_label(code: str) -> str:
-    return code.replace("_", " ")
-
-
 class EventForm(forms.Form):
     """An event of the case's timeline; types and outcomes come from the published pack."""
 
@@ -252,8 +250,16 @@ class EventForm(forms.Form):
         label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args: Any, event_types: list[EventType], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        event_types: list[EventType],
+        outcome_label: Callable[[str], str] = code_words,
+        **kwargs: Any,
+    ) -> None:
+        """`outcome_label` gives the words for an outcome code (procedures.code_labeller)."""
         super().__init__(*args, **kwargs)
+        self.outcome_label = outcome_label
         if self.is_bound and self._date_after_today():
             # Asked only once a date after today is typed (§7.2 event_in_future): a typo or a
             # planned step, either way the caseworker looks again before it is saved.
@@ -318,7 +324,7 @@ class EventForm(forms.Form):
                     code="outcome_missing",
                     params={
                         "event": event_type.label,
-                        "choices": ", ".join(outcome_label(o) for o in allowed),
+                        "choices": ", ".join(self.outcome_label(o) for o in allowed),
                     },
                 ),
             )
@@ -329,9 +335,9 @@ class EventForm(forms.Form):
                     _("“%(outcome)s” is not an outcome of “%(event)s”: choose %(choices)s."),
                     code="outcome_unknown",
                     params={
-                        "outcome": outcome_label(outcome),
+                        "outcome": self.outcome_label(outcome),
                         "event": event_type.label,
-                        "choices": ", ".join(outcome_label(o) for o in allowed),
+                        "choices": ", ".join(self.outcome_label(o) for o in allowed),
                     },
                 ),
             )

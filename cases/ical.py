@@ -59,7 +59,7 @@ def calendar_for(
         event.add("dtstart", deadline.due)
         event.add("dtend", deadline.due + dt.timedelta(days=1))
         status = status_text(deadline.status_on(today))
-        event.add("summary", f"{deadline.case.reference} · {deadline.label}")
+        event.add("summary", f"{deadline.case.reference} · {deadline.label_text}")
         event.add(
             "description",
             f"{status}\n{deadline.legal_basis}\n{case_url.format(pk=deadline.case_id)}",

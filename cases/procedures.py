@@ -16,6 +16,7 @@ from rules.engine.evaluate import CompiledPack
 from rules.engine.pack import Outcome
 from rules.models import DeadlineRule, EventType, PackVersion, RulePack
 from rules.services import PackUnavailable, published_pack, published_version
+from rules.services import code_labeller as _codes
 from rules.services import translator as _tr
 
 
@@ -59,6 +60,16 @@ def translator(procedure_key: str) -> Callable[[str], str]:
     return _tr(procedure_key, get_language() or settings.LANGUAGE_CODE)
 
 
+def code_labeller(procedure_key: str) -> Callable[[str], str]:
+    """Words for the codes of the procedure (event outcomes, statuses) in the active language."""
+    return _codes(procedure_key, get_language() or settings.LANGUAGE_CODE)
+
+
+def procedure_name(procedure: RulePack) -> str:
+    """The procedure's name in the active language (the pack's translation of its name)."""
+    return translator(procedure.key)(procedure.name)
+
+
 def outcome_definitions(procedure_key: str) -> tuple[Outcome, ...]:
     compiled = compiled_for(procedure_key)
     return compiled.definition.outcomes if compiled else ()
@@ -73,11 +84,18 @@ def authority_outcome(procedure_key: str) -> str | None:
 
 
 def deadline_descriptions() -> dict[tuple[int, str], str]:
-    """(procedure id, deadline key) -> what the deadline asks for, from published versions."""
+    """(procedure id, deadline key) -> what the deadline asks for, from published versions, in
+    the active language (the pack's translations)."""
     rows = (
         DeadlineRule.objects.filter(pack_version__status=PackVersion.Status.PUBLISHED)
         .order_by("pack_version__number")
-        .values_list("pack_version__pack_id", "key", "description")
+        .values_list("pack_version__pack_id", "pack_version__pack__key", "key", "description")
     )
+    texts: dict[str, Callable[[str], str]] = {}
+    descriptions: dict[tuple[int, str], str] = {}
     # Ordered by version number: a newer published version's text wins.
-    return {(pack_id, key): description for pack_id, key, description in rows}
+    for pack_id, pack_key, key, description in rows:
+        if pack_key not in texts:
+            texts[pack_key] = translator(pack_key)
+        descriptions[(pack_id, key)] = texts[pack_key](description)
+    return descriptions

@@ -71,7 +71,8 @@ def find_template(name: str, channel: str, language: str) -> MessageTemplate:
 
 
 def written_date(day: dt.date, language: str, *, year: bool = True) -> str:
-    """The date as a reader of that language writes it: "1er mars 2026", "March 12, 2026"."""
+    """The date as the pages write it (project/formats), with « 1er » in French: "1er mars 2026",
+    "12 Mar 2026"."""
     with translation.override(language):
         text = formats.date_format(day, "DATE_FORMAT" if year else "MONTH_DAY_FORMAT")
     if language.startswith("fr") and day.day == 1:

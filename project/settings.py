@@ -138,6 +138,9 @@ LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Dates with the month in words in both languages ("8 Apr 2026", « 8 avr. 2026 »): see
+# project/formats/<language>/formats.py.
+FORMAT_MODULE_PATH = ["project.formats"]
 TIME_ZONE = "Europe/Paris"
 USE_TZ = True
 

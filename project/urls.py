@@ -14,6 +14,9 @@ app_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("notifications.urls")),
 ]
 
+# JSON in English under /api/ (the API's rule), the site's page elsewhere.
+handler404 = "project.views.not_found"
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/rules/workbench/", include("rules.admin_views.urls")),
     path("admin/", admin.site.urls),

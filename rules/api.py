@@ -10,7 +10,8 @@ import json
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponseBase
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -42,7 +43,21 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
-class EvaluateView(APIView):
+class EnglishAPIView(APIView):
+    """The API speaks English: error messages (400, 401, 403, 404, 405, 429...) whatever the
+    request's Accept-Language or the site's language; only an evaluation's texts follow the
+    `"language"` of its body (README, "The API")."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        with translation.override("en"):
+            response = super().dispatch(request, *args, **kwargs)
+        data = getattr(response, "data", None)
+        language = data.get("language") if isinstance(data, dict) else None
+        response.headers["Content-Language"] = language if isinstance(language, str) else "en"
+        return response
+
+
+class EvaluateView(EnglishAPIView):
     @extend_schema(
         summary="Evaluate a case",
         description="Deadlines, statuses, competent authority, admissibility pre-check, right to "
@@ -82,7 +97,7 @@ class EvaluateView(APIView):
             return error_response([{"field": "procedure", "message": str(error)}], 503)
 
 
-class PackListView(APIView):
+class PackListView(EnglishAPIView):
     @extend_schema(summary="Rule packs", responses={200: api_schema.PackSummary(many=True)})
     def get(self, request: Request) -> Response:
         packs = []
@@ -114,7 +129,7 @@ class PackListView(APIView):
         return Response({"packs": packs})
 
 
-class PackDetailView(APIView):
+class PackDetailView(EnglishAPIView):
     @extend_schema(
         summary="The rules of a pack in force on a day",
         parameters=[

@@ -23,6 +23,7 @@ from .engine.evaluate import CompiledPack, compile_pack, evaluate
 from .engine.explain import language_of
 from .engine.inputs import InputError, parse_case
 from .engine.pack import AlertRule, PackError
+from .engine.reader_texts import code_label
 from .models import PackVersion, RulePack
 from .packstore import definition
 
@@ -159,3 +160,12 @@ def translator(procedure: str, language: str) -> Callable[[str], str]:
     compiled = published_pack(procedure)
     table = compiled.definition.translations.get(language_of(language), {}) if compiled else {}
     return lambda text: table.get(text, text)
+
+
+def code_labeller(procedure: str, language: str) -> Callable[[str], str]:
+    """A function giving the words for a code the procedure shows (an event's outcome, a status)
+    in a language, from the pack's translations (rules/engine/reader_texts.py)."""
+    compiled = published_pack(procedure)
+    tables = compiled.definition.translations if compiled else {}
+    lang = language_of(language)
+    return lambda code: code_label(tables, code, lang)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, JSONField, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
@@ -43,10 +44,20 @@ def case_list(request: HttpRequest) -> HttpResponse:
         .annotate(
             next_due=Subquery(next_pending.values("due")[:1]),
             next_label=Subquery(next_pending.values("label")[:1]),
+            next_texts=Subquery(next_pending.values("texts")[:1], output_field=JSONField()),
         )
         .order_by(F("state").desc(), F("next_due").asc(nulls_last=True), "reference")
     )
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    language = (get_language() or settings.LANGUAGE_CODE)[:2]
+    names: dict[int, str] = {}
+    for case in page.object_list:
+        if case.procedure_id not in names:
+            names[case.procedure_id] = procedures.procedure_name(case.procedure)
+        case.procedure_label = names[case.procedure_id]
+        # The step in the reader's language (stored with each deadline), not the site's default.
+        texts = case.next_texts if isinstance(case.next_texts, dict) else {}
+        case.next_label = (texts.get(language) or {}).get("label") or case.next_label
     return render(
         request,
         "cases/case_list.html",
@@ -125,12 +136,6 @@ def deadline_rows(case: Case, day: dt.date) -> list[dict[str, Any]]:
     ]
 
 
-def _words(text: Any, code: str) -> str:
-    """A code shown to a person: its translation, else the code with spaces."""
-    translated = text(code)
-    return str(translated if translated != code else code.replace("_", " "))
-
-
 def _day(value: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if isinstance(value, str) else None
@@ -142,6 +147,7 @@ def outcomes_of(case: Case, evaluation: dict[str, Any]) -> list[dict[str, Any]]:
     """The pack's outcomes (admissibility, right to remain...) with this case's results."""
     shown = []
     text = procedures.translator(case.procedure.key)
+    words = procedures.code_labeller(case.procedure.key)
     for outcome in procedures.outcome_definitions(case.procedure.key):
         result = evaluation.get(outcome.key)
         if result is None:
@@ -153,10 +159,10 @@ def outcomes_of(case: Case, evaluation: dict[str, Any]) -> list[dict[str, Any]]:
         }
         if outcome.shape == "value":
             values = result if isinstance(result, list) else [result]
-            entry["value"] = ", ".join(_words(text, str(v)) for v in values)
+            entry["value"] = ", ".join(words(str(v)) for v in values)
         else:
             entry.update(result)
-            entry["status_text"] = _words(text, str(result.get("status", "")))
+            entry["status_text"] = words(str(result.get("status", "")))
             entry["since_day"] = _day(result.get("since"))
         shown.append(entry)
     return shown
@@ -171,6 +177,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     authority_key = procedures.authority_outcome(case.procedure.key)
     day = today()
     text = procedures.translator(case.procedure.key)
+    words = procedures.code_labeller(case.procedure.key)
     event_labels = {t.code: text(t.label) for t in event_types}
     evaluation = case.evaluation_for(get_language() or "")
     rule_pack = evaluation.get("rule_pack") or {}
@@ -181,7 +188,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "today": day,
             "events": [
-                (e, event_labels.get(e.type, e.type), _words(text, e.outcome))
+                (e, event_labels.get(e.type, e.type), words(e.outcome) if e.outcome else "")
                 for e in case.events.all()
             ],
             "event_labels": event_labels,
@@ -194,7 +201,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "notes": evaluation.get("notes", []),
             "rule_pack": rule_pack,
             "verified_on": _day(rule_pack.get("verified_on")),
-            "event_form": EventForm(event_types=event_types, auto_id="new-event-%s"),
+            "event_form": EventForm(
+                event_types=event_types, outcome_label=words, auto_id="new-event-%s"
+            ),
             "element_form": NewElementForm(auto_id="new-element-%s"),
             "changes": recent_changes(case, event_labels),
             "recomputing": is_recomputing(case, recomputing_versions()),

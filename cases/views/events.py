@@ -52,7 +52,11 @@ def _form_page(request: HttpRequest, template: str, **context: Any) -> HttpRespo
 def event_create(request: HttpRequest, pk: int) -> HttpResponse:
     member_or_403(request)
     case = case_for(request.user, pk)
-    form = EventForm(request.POST or None, event_types=procedures.event_types(case.procedure.key))
+    form = EventForm(
+        request.POST or None,
+        event_types=procedures.event_types(case.procedure.key),
+        outcome_label=procedures.code_labeller(case.procedure.key),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             actions.record_event(case, user=request.user, **form.cleaned_data)
@@ -73,6 +77,7 @@ def event_edit(request: HttpRequest, pk: int, event_pk: int) -> HttpResponse:
         request.POST or None,
         initial=EventForm.initial_for(event),
         event_types=procedures.event_types(case.procedure.key),
+        outcome_label=procedures.code_labeller(case.procedure.key),
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -74,6 +74,13 @@ def deadlines_csv(request: HttpRequest) -> HttpResponse:
         _("Explanation"),
     ]
 
+    procedure_names: dict[int, str] = {}
+
+    def procedure_name(d: Deadline) -> str:
+        if d.case.procedure_id not in procedure_names:
+            procedure_names[d.case.procedure_id] = procedures.procedure_name(d.case.procedure)
+        return procedure_names[d.case.procedure_id]
+
     def lines(items: Iterable[Deadline]) -> Iterable[list[Any]]:
         for d in items:
             yield [
@@ -83,7 +90,7 @@ def deadlines_csv(request: HttpRequest) -> HttpResponse:
                 d.case.reference,
                 d.case.applicant_name,
                 d.case.department,
-                d.case.procedure.name,
+                procedure_name(d),
                 d.label_text,
                 descriptions.get((d.case.procedure_id, d.key), ""),
                 person_name(d.case.assigned_to),

@@ -31,6 +31,7 @@ from .pack import (
     WarningRule,
 )
 from .periods import Period, apply_non_working_day_policy, count_period
+from .reader_texts import code_label
 
 # The engine's own warning (every pack gets it): an event dated after the day of evaluation.
 EVENT_IN_FUTURE = "event_in_future"
@@ -306,6 +307,10 @@ class _Evaluation:
         """A pack text in the reader's language (the pack's own translations)."""
         return self.translations.get(text, text)
 
+    def code_of(self, code: str) -> str:
+        """The words for a code (a status, a value) in the reader's language (pack data)."""
+        return code_label(self.compiled.definition.translations, code, self.language)
+
     def calendar_for(self, version: DeadlineRuleVersion) -> tuple[Calendar, str]:
         if version.calendar == "national":
             return self.compiled.national, phrase(self.language, "national")
@@ -479,7 +484,7 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
         ),
         "rule": {"key": rule.key, "version": version.version, "confidence": version.confidence},
         "legal_basis": version.legal_basis,
-        "source": {"title": version.source_title, "url": version.source_url},
+        "source": {"title": ev.label_of(version.source_title), "url": version.source_url},
         "calendar": calendar.label,
         "explanation": describe_period(
             version=version,
@@ -508,7 +513,7 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
     if suspension:
         result["suspension"] = suspension
     if version.notes:
-        result["notes"] = version.notes
+        result["notes"] = ev.label_of(version.notes)
     return result
 
 
@@ -599,7 +604,7 @@ def evaluate(
         "rule_pack": {
             "key": pack.key,
             "version": pack.version,
-            "name": pack.name,
+            "name": ev.label_of(pack.name),
             "verified_on": pack.verified_on.isoformat(),
             "reviewed_until": pack.reviewed_until.isoformat() if pack.reviewed_until else None,
         },
@@ -673,9 +678,9 @@ def _outcomes(ev: _Evaluation) -> dict[str, Any]:
         if outcome.shape == "value":
             results[outcome.key] = rule.result
             value_labels[outcome.key] = (
-                [ev.label_of(str(v)) for v in rule.result]
+                [ev.code_of(str(v)) for v in rule.result]
                 if isinstance(rule.result, list)
-                else ev.label_of(str(rule.result))
+                else ev.code_of(str(rule.result))
             )
             continue
         reasons: list[str] = []
@@ -689,7 +694,7 @@ def _outcomes(ev: _Evaluation) -> dict[str, Any]:
         sinces = sorted(s for s in (_since(w) for w in winners) if s)
         entry: dict[str, Any] = {
             "status": rule.result,
-            "status_label": ev.label_of(str(rule.result)),
+            "status_label": ev.code_of(str(rule.result)),
             "reasons": reasons,
             "legal_basis": rule.legal_basis,
             "rule": {"key": rule.name, "version": rule.version, "confidence": rule.confidence},

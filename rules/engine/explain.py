@@ -45,23 +45,26 @@ UNIT_WORDS = {
         "months": ("mois", "mois"),
     },
 }
+# No brackets inside brackets: a name that has its own, such as "Préfecture de la Moselle (Metz)",
+# is never put between brackets again.
 PHRASES = {
     "en": {
         "after": "{amount} after {label} on {date}",
         "how": " ({how})",
-        "skipped": " ({calendar}: {holidays} not counted)",
-        "calendar_only": " ({calendar})",
-        "month_end": "; that month has no day {day}, so its last day",
-        "suspended": "; suspended by {label} on {date} with {days} days left",
+        "calendar": ", on the {calendar}",
+        "skipped": "; public holidays not counted: {holidays}",
+        "month_end": "; that month has no day {day}, so the due date is the last day of the month",
+        "suspended": "; suspended by {label} on {date} with {days} left",
         "not_resumed": ", until the event that ends the suspension is recorded.",
-        "resumed": ", which run again from {label} on {date}",
+        "resumed": "; what was left runs again from {label} on {date}",
         "restarted": "; the full time limit runs again from {label} on {date}",
-        "moved": "; {date} is not a working day ({reason}), so it moves to {weekday} {new_date}",
-        "flagged": "; falls on {reason} (not a working day; the date is not moved)",
-        "weekend_reason": "a {weekday}",
+        "moved": "; {date} falls on {reason}, so the due date moves to {weekday} {new_date}",
+        "flagged": "; falls on {reason}; the date is not moved",
+        "weekend_reason": "a {weekday}, not a working day",
+        "holiday_reason": "a public holiday ({name})",
         "deemed": "at the end of the time limit \u201c{label}\u201d",
         "national": "national calendar",
-        "authority_calendar": "calendar of {name} ({department})",
+        "authority_calendar": "calendar of department {department} \u2013 {name}",
         "department_calendar": "calendar of department {department}",
         "chosen_by": " (rule version in force on {date}, {label})",
         "extension": "; the limit may be extended to the next working day, {weekday} {date} "
@@ -78,20 +81,21 @@ PHRASES = {
     "fr": {
         "after": "{amount} à compter du {date} ({label})",
         "how": ", {how}",
-        "skipped": " ({calendar} : {holidays} non comptés)",
-        "calendar_only": " ({calendar})",
-        "month_end": " ; ce mois n'a pas de {day}, donc son dernier jour",
-        "suspended": " ; suspendu le {date} ({label}) alors qu'il restait {days} jours",
+        "calendar": ", selon le {calendar}",
+        "skipped": " ; jours fériés non décomptés : {holidays}",
+        "month_end": " ; ce mois-là n'a pas de {day} : l'échéance est ramenée au dernier jour du "
+        "mois",
+        "suspended": " ; délai suspendu le {date} ({label}) alors qu'il restait {days}",
         "not_resumed": ", jusqu'à l'événement qui met fin à la suspension.",
-        "resumed": ", qui recommencent à courir à compter du {date} ({label})",
+        "resumed": " ; le reste du délai court à nouveau à compter du {date} ({label})",
         "restarted": " ; le délai entier recommence à courir à compter du {date} ({label})",
-        "moved": " ; le {date} n'est pas un jour ouvré ({reason}) : l'échéance passe au "
-        "{weekday} {new_date}",
-        "flagged": " ; tombe {reason} (jour non ouvré ; la date n'est pas déplacée)",
-        "weekend_reason": "un {weekday}",
+        "moved": " ; le {date} tombe {reason} : l'échéance passe au {weekday} {new_date}",
+        "flagged": " ; tombe {reason} : la date n'est pas déplacée",
+        "weekend_reason": "un {weekday}, jour non ouvré",
+        "holiday_reason": "un jour férié ({name})",
         "deemed": "à l'expiration du délai \u00ab\u00a0{label}\u00a0\u00bb",
         "national": "calendrier national",
-        "authority_calendar": "calendrier du département {department} ({name})",
+        "authority_calendar": "calendrier du département {department} \u2013 {name}",
         "department_calendar": "calendrier du département {department}",
         "chosen_by": " (version de la règle en vigueur le {date}, {label})",
         "extension": " ; l'échéance peut être prorogée au premier jour ouvré suivant, le "
@@ -131,6 +135,25 @@ def date_formatter(language: str) -> Callable[[str], str]:
     return lambda value: format_date(value, language)
 
 
+def amount_of(number: int, unit: str, language: str) -> str:
+    """ "1 day", "3 days", « 1 jour », « 3 jours »: the unit agrees with the number."""
+    lang = language_of(language)
+    singular, plural = UNIT_WORDS[lang].get(unit, (unit, unit))
+    return f"{number} {singular if abs(number) == 1 else plural}"
+
+
+def holiday_names(names: list[str], language: str) -> str:
+    """Holidays as a list in a sentence: in French a name that starts with a weekday takes a
+    small letter (« lundi de Pâques », « vendredi saint »)."""
+    lang = language_of(language)
+    if lang == "fr":
+        names = [
+            name[:1].lower() + name[1:] if name.split(" ")[0].lower() in WEEKDAYS["fr"] else name
+            for name in names
+        ]
+    return ", ".join(names)
+
+
 def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
@@ -153,8 +176,7 @@ def describe_period(
 ) -> str:
     """One sentence: what was counted, from what, on which calendar, and where it landed."""
     lang = language_of(language)
-    singular, plural = UNIT_WORDS[lang].get(version.unit, (version.unit, version.unit))
-    amount = f"{version.offset} {singular if version.offset == 1 else plural}"
+    amount = amount_of(version.offset, version.unit, lang)
 
     def event_label(code: str) -> str:
         event_type = pack.event_type(code)
@@ -177,12 +199,10 @@ def describe_period(
             label=event_label(chosen_by["type"]),
         )
     if version.unit == "working_days":
-        skipped = ", ".join(name for _, name in period.skipped)
-        text += (
-            phrase(lang, "skipped", calendar=calendar_name, holidays=skipped)
-            if skipped
-            else phrase(lang, "calendar_only", calendar=calendar_name)
-        )
+        text += phrase(lang, "calendar", calendar=calendar_name)
+        if period.skipped:
+            names = holiday_names([name for _, name in period.skipped], lang)
+            text += phrase(lang, "skipped", holidays=names)
     if version.unit == "months" and period.unadjusted_due.day != trigger_date.day:
         text += phrase(lang, "month_end", day=trigger_date.day)
     if suspension is not None:
@@ -192,7 +212,7 @@ def describe_period(
             "suspended",
             label=event_label(started["type"]),
             date=format_date(started["date"], lang),
-            days=suspension["remaining_days"],
+            days=amount_of(suspension["remaining_days"], "calendar_days", lang),
         )
         resumed = suspension["resumed_by"]
         if resumed is None:
@@ -208,7 +228,7 @@ def describe_period(
             lang,
             "moved",
             date=format_date(final.unadjusted_due, lang),
-            reason=WEEKDAYS[lang][final.unadjusted_due.weekday()],
+            reason=_reason(WEEKDAYS[lang][final.unadjusted_due.weekday()], lang),
             weekday=WEEKDAYS[lang][final.due.weekday()],
             new_date=format_date(final.due, lang),
         )
@@ -226,7 +246,9 @@ def describe_period(
 
 
 def _reason(reason: str | None, language: str) -> str:
+    """Why a day is not worked, as a phrase: "a Saturday, not a working day", "a public holiday
+    (Ascension Day)"."""
     weekdays = [*WEEKDAYS["en"], *WEEKDAYS["fr"]]
     if reason in weekdays:
         return phrase(language, "weekend_reason", weekday=reason)
-    return reason or ""
+    return phrase(language, "holiday_reason", name=reason or "")

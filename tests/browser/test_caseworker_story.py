@@ -147,7 +147,7 @@ def test_a_caseworker_records_a_timeline_and_another_organisation_sees_nothing(
     assert page.url == case_url
     assert page.locator("#deadlines-heading").inner_text() == "Deadlines"
     english = page.locator("table.deadlines").inner_text()
-    assert "March 5, 2026" in english
+    assert "Thu 5 Mar 2026" in english
     # The deadline texts follow the switch too.
     assert "Registration by the prefecture" in english
     assert "3 working days after presentation at the prefecture on 2 March 2026" in english

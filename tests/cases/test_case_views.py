@@ -169,7 +169,7 @@ def test_a_decision_without_its_outcome_is_refused_with_the_choices(
     assert response.status_code == 200
     assert error_codes(response, "outcome") == ["outcome_missing"]
     page = response.content.decode()
-    assert "protection granted" in page
+    assert "protection accordée" in page  # the pack's French for protection_granted
     assert "rejected" in page
     assert 'value="2026-05-20"' in page
     assert "by post" in page
@@ -313,4 +313,4 @@ def test_editing_a_case_recomputes_its_deadlines(
 def test_a_case_page_lists_who_changed_what(signed_in: Client, case_a: Case) -> None:
     page = signed_in.get(reverse("case-detail", args=[case_a.pk])).content.decode()
     assert "Carla Dumas" in page
-    assert "Enregistrement de la demande (01/04/2026)" in page
+    assert "Enregistrement de la demande (1 avr. 2026)" in page

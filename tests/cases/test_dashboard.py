@@ -80,8 +80,10 @@ def test_deadlines_fall_into_overdue_today_week_and_later_with_suspended_apart(
     page = response.content.decode()
     assert "Olga Ivanova" in page
     assert "Envoi de la demande à l'OFPRA" in page.replace("&#x27;", "'")
-    # What to do comes from the rule's description in the published pack.
-    assert "must be posted to OFPRA within 8 days" in page
+    # What to do comes from the rule's description in the published pack, in French.
+    assert "doit être envoyée par courrier à l'OFPRA dans un délai de 8 jours" in page.replace(
+        "&#x27;", "'"
+    )
 
 
 def test_met_deadlines_and_closed_cases_are_not_listed(
@@ -198,7 +200,7 @@ def test_the_csv_export_has_the_dashboards_deadlines_and_filters(
     overdue = rows[0]
     assert overdue[1] == ago(1).isoformat()
     assert overdue[4] == "Olga Ivanova"
-    assert "must be posted to OFPRA" in overdue[8]
+    assert "doit être envoyée par courrier à l'OFPRA" in overdue[8]
     assert overdue[10].startswith("CESEDA")
     filtered = read_csv(client.get(reverse("deadlines-csv"), {"status": "week"}))
     assert [row[3] for row in filtered[1:]] == ["WEEK"]

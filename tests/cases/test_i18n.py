@@ -80,9 +80,9 @@ def test_dates_are_written_in_the_readers_locale(client: Client, case_a: Case, c
     client.force_login(carla)
     url = reverse("case-detail", args=[case_a.pk])
     # case_a was registered on 1 April 2026; the OFPRA submission is due 9 April 2026.
-    assert "9 avril 2026" in client.get(url).content.decode()
+    assert "jeu 9 avr. 2026" in client.get(url).content.decode()
     switch(client, "en", url)
-    assert "April 9, 2026" in client.get(url).content.decode()
+    assert "Thu 9 Apr 2026" in client.get(url).content.decode()
 
 
 def test_form_errors_are_in_the_readers_language(client: Client, case_a: Case, carla: User) -> None:

@@ -407,8 +407,8 @@ def test_texts_follow_the_readers_language_through_the_packs_translations() -> N
     assert appeal["label"] == "Recours"
     # 14 December 2025 + 2 months = Saturday 14 February 2026, moved to Monday 16 February.
     assert appeal["explanation"] == (
-        "2 mois à compter du 14 décembre 2025 (décision) ; le 14 février 2026 n'est pas un jour "
-        "ouvré (samedi) : l'échéance passe au lundi 16 février 2026."
+        "2 mois à compter du 14 décembre 2025 (décision) ; le 14 février 2026 tombe un samedi, "
+        "jour non ouvré : l'échéance passe au lundi 16 février 2026."
     )
     assert french["chances"]["reasons"] == ["Accordé le 1er décembre 2025."]
     assert french["chances"]["status"] == "won"  # codes never change

@@ -71,7 +71,7 @@ def test_english_readers_get_english_with_the_date_written_their_way(deadline_ca
     assert message.text == (
         "Reminder: a step in your file must be done today. Please contact your association."
     )
-    assert written_date(dt.date(2026, 3, 12), "en") == "March 12, 2026"
+    assert written_date(dt.date(2026, 3, 12), "en") == "12 Mar 2026"
 
 
 def test_a_language_without_a_reviewed_template_falls_back_to_french(deadline_case: Case) -> None:
@@ -107,7 +107,9 @@ def test_no_reviewed_template_in_any_fallback_language_is_an_error(deadline_case
         (dt.date(2026, 3, 1), "fr", "1er mars 2026"),
         (dt.date(2026, 3, 21), "fr", "21 mars 2026"),
         (dt.date(2026, 8, 3), "fr", "3 août 2026"),
-        (dt.date(2026, 3, 1), "en", "March 1, 2026"),
+        (dt.date(2026, 4, 8), "fr", "8 avr. 2026"),
+        (dt.date(2026, 3, 1), "en", "1 Mar 2026"),
+        (dt.date(2026, 4, 8), "en", "8 Apr 2026"),
     ],
 )
 def test_dates_are_written_for_the_reader(day: dt.date, language: str, expected: str) -> None:
