@@ -16,8 +16,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from rules.engine.pack import dump_pack, parse_pack
-from rules.management.commands.exportrulepack import pack_file_text
 from rules.models import DeadlineRuleVersion, HolidayAdjustmentVersion, PackVersion
+from rules.pack_files import pack_file_text
 from rules.packstore import definition, load_pack
 from tests.engine.made_up import PROVENANCE, pack
 from tests.rules.test_admin import form_data, url
