@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
-from .views import cases, dashboard, events, exports, feeds
+from .views import cases, dashboard, events, exports, feeds, twofactor
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -13,6 +13,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", twofactor.two_factor, name="two-factor"),
     path("cases/", cases.case_list, name="case-list"),
     path("cases/new/", cases.case_create, name="case-create"),
     path("cases/<int:pk>/", cases.case_detail, name="case-detail"),
@@ -32,5 +33,8 @@ urlpatterns = [
     path("export/deadlines.csv", exports.deadlines_csv, name="deadlines-csv"),
     path("calendar/", feeds.calendar_settings, name="calendar-settings"),
     path("calendar/rotate/", feeds.rotate_calendar_link, name="calendar-rotate"),
-    path("feeds/<str:token>.ics", feeds.calendar_feed, name="calendar-feed"),
+    # Secret tokens are URL-safe base64: anything else (a NUL byte...) is a 404, never a query.
+    re_path(
+        r"^feeds/(?P<token>[A-Za-z0-9_-]{1,64})\.ics$", feeds.calendar_feed, name="calendar-feed"
+    ),
 ]

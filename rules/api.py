@@ -7,12 +7,14 @@ including one that is not JSON, too large or nested too deeply, gets the contrac
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
@@ -25,6 +27,10 @@ from .packstore import definition
 from .services import PackUnavailable, evaluate_request
 
 MAX_BODY_BYTES = 1_000_000
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,63}")
+
+# Answers every endpoint may give, whatever its own: no credentials, too many requests.
+COMMON_RESPONSES = {401: api_schema.Errors, 403: api_schema.Errors, 429: api_schema.Errors}
 
 
 def error_response(errors: list[dict[str, str]], code: int = 400) -> Response:
@@ -38,12 +44,17 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return None
     detail = response.data.get("detail") if isinstance(response.data, dict) else None
     message = str(detail) if detail else "request refused"
+    if isinstance(exc, Throttled):
+        seconds = getattr(exc, "wait", None)
+        wait = f"; retry in {int(seconds) + 1} s" if seconds is not None else ""
+        message = f"rate limit exceeded for this API token{wait}"
     response.data = {"errors": [{"field": "", "message": message}]}
     return response
 
 
 class EvaluateView(APIView):
     @extend_schema(
+        operation_id="evaluate",
         summary="Evaluate a case",
         description="Deadlines, statuses, competent authority, admissibility pre-check, right to "
         "remain and warnings for a case's facts, each naming the rule version and legal basis "
@@ -52,7 +63,9 @@ class EvaluateView(APIView):
         responses={
             200: api_schema.EvaluateResponse,
             400: api_schema.Errors,
-            401: api_schema.Errors,
+            411: api_schema.Errors,
+            503: api_schema.Errors,
+            **COMMON_RESPONSES,
         },
         examples=[
             OpenApiExample(
@@ -83,7 +96,12 @@ class EvaluateView(APIView):
 
 
 class PackListView(APIView):
-    @extend_schema(summary="Rule packs", responses={200: api_schema.PackSummary(many=True)})
+    @extend_schema(
+        operation_id="packs_list",
+        summary="Rule packs",
+        description="Every rule pack, with its published version and all its versions.",
+        responses={200: api_schema.PackList, **COMMON_RESPONSES},
+    )
     def get(self, request: Request) -> Response:
         packs = []
         versions = PackVersion.objects.select_related("pack").order_by("pack__key", "-number")
@@ -116,6 +134,7 @@ class PackListView(APIView):
 
 class PackDetailView(APIView):
     @extend_schema(
+        operation_id="pack_rules",
         summary="The rules of a pack in force on a day",
         parameters=[
             OpenApiParameter("on", OpenApiTypes.DATE, description="Default: today"),
@@ -123,11 +142,20 @@ class PackDetailView(APIView):
                 "version", OpenApiTypes.INT, description="Pack version (default: the published one)"
             ),
         ],
-        responses={200: OpenApiTypes.OBJECT, 400: api_schema.Errors, 404: api_schema.Errors},
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: api_schema.Errors,
+            404: api_schema.Errors,
+            409: api_schema.Errors,
+            **COMMON_RESPONSES,
+        },
     )
     def get(self, request: Request, key: str) -> Response:
         from .services import today
 
+        # Any text reaches the view, so that an impossible key gets the API's JSON 404 too.
+        if not SLUG.fullmatch(key):
+            raise Http404
         errors = []
         day = today()
         if "on" in request.query_params:

@@ -12,14 +12,13 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from rules.models import DeadlineRuleVersion, EventType, LookupRow, PackVersion, WarningRule
+from tests.conftest import sign_in_verified
 
 
 @pytest.fixture
 def legal(django_user_model: type[User]) -> Client:
     user = django_user_model.objects.create_superuser("legal", "legal@example.org", "pw")
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in_verified(Client(), user)
 
 
 def form_data(obj: Any, **changes: Any) -> dict[str, Any]:
