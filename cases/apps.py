@@ -10,6 +10,10 @@ class CasesConfig(AppConfig):
     verbose_name = "Cases"
 
     def ready(self) -> None:
+        from .privacy import ensure_anonymisation_schedule
         from .roles import ensure_groups
 
         post_migrate.connect(ensure_groups, sender=self, dispatch_uid="cases-ensure-groups")
+        post_migrate.connect(
+            ensure_anonymisation_schedule, sender=self, dispatch_uid="cases-anonymisation-beat"
+        )

@@ -288,6 +288,12 @@ CACHES = {
     )
 }
 
+# Personal data: closed cases are anonymised this many days after they were closed (0: never),
+# by a daily task (cases/privacy.py; `manage.py anonymise_closed_cases --dry-run` lists them).
+CASE_RETENTION_DAYS = env_int("CASE_RETENTION_DAYS", 365 * 5)
+if CASE_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("CASE_RETENTION_DAYS must be 0 (never) or a number of days")
+
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
