@@ -64,13 +64,21 @@ class NotConfiguredBackend(SmsBackend):
         raise TransportError("SMS is not configured (set SMS_BACKEND)", permanent=True)
 
 
+def masked_number(number: str) -> str:
+    """+33612345678 -> +33•••••••78: enough to tell two test phones apart, not to call one."""
+    head = 3 if number.startswith("+") else 0
+    return number[:head] + "•" * max(0, len(number) - head - 2) + number[-2:]
+
+
 class ConsoleSmsBackend(SmsBackend):
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
 
     def send(self, sms: Sms) -> Delivery:
+        # Console output ends up in logs: the number is masked, its last two digits kept.
         self.stream.write(
-            f"SMS to {sms.to} [{sms_size(sms.text)}] ref {sms.reference}\n{sms.text}\n{'-' * 40}\n"
+            f"SMS to {masked_number(sms.to)} [{sms_size(sms.text)}] ref {sms.reference}\n"
+            f"{sms.text}\n{'-' * 40}\n"
         )
         self.stream.flush()
         return Delivery(provider_status="printed")

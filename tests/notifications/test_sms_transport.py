@@ -143,9 +143,10 @@ def test_sms_not_configured_fails_visibly(settings: Any) -> None:
     assert error.value.permanent
 
 
-def test_the_console_backend_prints_the_sms_and_its_segment_count() -> None:
+def test_the_console_backend_prints_the_sms_and_its_segment_count_not_the_number() -> None:
     stream = io.StringIO()
     ConsoleSmsBackend(stream).send(Sms(to="+33612345678", text=TEXT, reference="alert-7"))
-    assert "+33612345678" in stream.getvalue()
+    assert "SMS to +33•••••••78 " in stream.getvalue()
+    assert "612345678" not in stream.getvalue()
     assert TEXT in stream.getvalue()
     assert "1 segment (GSM-7" in stream.getvalue()
