@@ -14,8 +14,10 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from cases.models import Case
 from rules.engine.calendars import LAST_HOLIDAY_YEAR
 from rules.engine.inputs import MAX_YEAR, MIN_YEAR
+from tests.cases.personas import carla, case_a, org_a  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE: dict[str, Any] = json.loads(
@@ -150,3 +152,56 @@ def test_gunicorn_refuses_a_chunked_body_with_a_411_too(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+HOSTILE = ["\x00", "a\x00b", "\ufffd", "x" * 5000, "2126-03-02", "-1", "9" * 30]
+
+
+@pytest.mark.usefixtures("case_a")
+@pytest.mark.parametrize("value", HOSTILE)
+def test_search_boxes_and_filters_refuse_hostile_text_without_a_500(value: str) -> None:
+    case = Case.objects.get(reference="A-001")
+    client = Client(raise_request_exception=False)
+    client.force_login(case.assigned_to)
+    query = dict.fromkeys(("q", "caseworker", "procedure", "department", "status", "page"), value)
+    for url in ("/", "/cases/", "/export/deadlines.csv", "/alerts/", "/calendar/"):
+        assert client.get(url, query).status_code == 200, url
+
+
+@pytest.mark.usefixtures("case_a")
+@pytest.mark.parametrize("value", HOSTILE)
+def test_case_and_event_forms_refuse_hostile_text_with_a_form_error(value: str) -> None:
+    case = Case.objects.get(reference="A-001")
+    client = Client(raise_request_exception=False)
+    client.force_login(case.assigned_to)
+    fields = (
+        "applicant_name",
+        "reference",
+        "procedure",
+        "department",
+        "previous_reexaminations",
+        "preferred_language",
+        "phone",
+        "email",
+        "assigned_to",
+        "state",
+    )
+    for url, names in (
+        ("/cases/new/", fields),
+        (f"/cases/{case.pk}/edit/", fields),
+        (f"/cases/{case.pk}/events/new/", ("type", "date", "outcome", "note")),
+        (f"/cases/{case.pk}/elements/new/", ("date", "known_on", "description")),
+    ):
+        for name in names:
+            response = client.post(url, {name: value})
+            assert response.status_code == 200, (url, name)
+
+
+def test_the_api_pack_rules_refuse_hostile_parameters_without_a_500(
+    token_client: APIClient,
+) -> None:
+    token_client.raise_request_exception = False
+    for value in HOSTILE:
+        for query in ({"on": value}, {"version": value}):
+            response = token_client.get("/api/v1/packs/asylum-reexamination", query)
+            assert response.status_code in (200, 400, 404), (value, query)
