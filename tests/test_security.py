@@ -70,6 +70,9 @@ def test_it_locks_out_after_repeated_failures_and_says_so(
     # Even the right password is refused while locked out.
     assert sign_in(client, "claire", PASSWORD).status_code == 429
     assert "_auth_user_id" not in client.session
+    # In French too, the site's first language.
+    client.cookies["django_language"] = "fr"
+    assert "Trop d’échecs de connexion" in sign_in(client, "claire", "wrong").content.decode()
 
 
 def test_a_locked_out_unknown_name_looks_exactly_like_a_locked_out_real_one(
