@@ -4,11 +4,14 @@ requests from /api/schema/ and sends them to the app through its WSGI interface.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
 from django.contrib.auth.models import User
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi import checks as openapi_checks
@@ -31,11 +34,19 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
 
 @pytest.fixture
-def fuzz_token(asylum_pack: Any, settings: Any) -> str:
+def fuzz_token(asylum_pack: Any, settings: Any) -> Iterator[str]:
     # Rate limits are tested on their own (tests/test_api_rate_limits.py).
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
     user = User.objects.create_user("fuzzer", password="not-a-real-secret")
-    return str(Token.objects.create(user=user).key)
+    # The requests go through the real WSGI handler, whose end-of-request signal would close the
+    # test's database connection (and its transaction); Django's test client does the same.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield str(Token.objects.create(user=user).key)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

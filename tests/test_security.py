@@ -72,7 +72,7 @@ def test_it_locks_out_after_repeated_failures_and_says_so(
     assert "_auth_user_id" not in client.session
     # In French too, the site's first language.
     client.cookies["django_language"] = "fr"
-    assert "Trop d’échecs de connexion" in sign_in(client, "claire", "wrong").content.decode()
+    assert "Trop d\u2019échecs de connexion" in sign_in(client, "claire", "wrong").content.decode()
 
 
 def test_a_locked_out_unknown_name_looks_exactly_like_a_locked_out_real_one(
