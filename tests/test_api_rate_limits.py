@@ -55,3 +55,59 @@ def test_the_default_rate_is_the_documented_one() -> None:
     assert django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] == [
         "project.throttling.TokenRateThrottle"
     ]
+
+
+def test_the_cache_is_redis_when_redis_url_is_set(tmp_path: Any) -> None:
+    """Production: every gunicorn worker counts in the same Redis, so a limit is a limit."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = "import django; django.setup(); from django.conf import settings; " + (
+        "print(settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION'])"
+    )
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "REDIS_URL": "redis://cache.example:6379/3",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == [
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://cache.example:6379/3",
+    ]
+
+
+@pytest.mark.usefixtures("asylum_pack", "three_per_minute")
+def test_the_count_survives_a_new_connection_to_a_shared_redis(settings: Any) -> None:
+    """What another web process would see: a fresh cache connection, the same count."""
+    import os
+    import uuid
+
+    from django.core.cache import caches
+
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        pytest.skip("needs REDIS_URL (the PostgreSQL and Redis run sets it)")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": f"test-{uuid.uuid4()}",
+        }
+    }
+    client = client_for("shared")
+    for _ in range(3):
+        assert client.get("/api/v1/packs").status_code == 200
+    caches.close_all()
+    del caches["default"]
+    assert client.get("/api/v1/packs").status_code == 429
