@@ -193,9 +193,15 @@ def create_case(
 
 @transaction.atomic
 def update_case(case: Case, *, user: User, reason: str = "case updated", **changes: Any) -> Case:
+    was_closed = case.state == Case.State.CLOSED
     for name, value in changes.items():
         if name in CASE_FIELDS:
             setattr(case, name, value)
+    # The retention period of personal data runs from the closing (cases/privacy.py).
+    if case.state == Case.State.CLOSED and not was_closed:
+        case.closed_at = timezone.now()
+    elif case.state != Case.State.CLOSED:
+        case.closed_at = None
     _history(case, user, reason)
     case.save()
     evaluate_and_store(case, user=user, reason=reason)

@@ -18,7 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import actions
 from .access import membership_of
-from .models import Case, CaseEvent, Deadline, Membership, NewElement, Organisation
+from .models import Case, CaseEvent, CaseView, Deadline, Membership, NewElement, Organisation
 
 
 def organisation_id_of(request: HttpRequest) -> int | None:
@@ -184,3 +184,24 @@ class CaseAdmin(OrganisationScoped, SimpleHistoryAdmin):
 
 
 from . import admin_runs  # noqa: E402,F401  (impact and re-evaluation pages)
+@admin.register(CaseView)
+class CaseViewAdmin(OrganisationScoped, admin.ModelAdmin):
+    """The audit trail of who viewed which case: read only, never edited."""
+
+    organisation_path = "case__organisation_id"
+    list_display = ("at", "case", "user", "through")
+    list_filter = ("through",)
+    list_select_related = ("case", "user")
+    date_hierarchy = "at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CaseView]:
+        return self.scope(request, super().get_queryset(request))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -13,6 +13,7 @@ class CasesConfig(AppConfig):
         from rules import workbench
 
         from . import impact
+        from .privacy import ensure_anonymisation_schedule
         from .roles import ensure_groups
         from .schedule import ensure_sweep_schedule
         from .tasks import queue_impact, start_reevaluation
@@ -26,3 +27,6 @@ class CasesConfig(AppConfig):
             workbench.after_publish.append(start_reevaluation)
         if queue_impact not in impact.after_start:
             impact.after_start.append(queue_impact)
+        post_migrate.connect(
+            ensure_anonymisation_schedule, sender=self, dispatch_uid="cases-anonymisation-beat"
+        )

@@ -117,6 +117,9 @@ class Case(models.Model):
     evaluated_revision = models.CharField(max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the case was last closed: its personal data is anonymised CASE_RETENTION_DAYS later.
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     history = HistoricalRecords(
         excluded_fields=[
             "evaluation",
@@ -124,6 +127,8 @@ class Case(models.Model):
             "evaluated_pack_version",
             "evaluated_revision",
             "updated_at",
+            "closed_at",
+            "anonymised_at",
         ]
     )
 
@@ -463,3 +468,29 @@ class ImpactChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.key}"
+
+
+class CaseView(models.Model):
+    """Who looked at a case's personal data, when, and through what (an audit trail)."""
+
+    class Through(models.TextChoices):
+        PAGE = "page", _("case page")
+        CSV_EXPORT = "csv_export", _("CSV export")
+        FEED = "feed", _("calendar feed")
+        DATA_EXPORT = "data_export", _("personal data export")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="views")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    through = models.CharField(_("through"), max_length=12, choices=Through.choices)
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("case view")
+        verbose_name_plural = _("case views")
+        indexes = [models.Index(fields=["case", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.through} {self.at:%Y-%m-%d %H:%M}"

@@ -1,6 +1,7 @@
 """Roles as Django groups, created after every migrate.
 
-"legal staff" edit the rules (every permission of the rules app, with is_staff for the admin),
+"legal staff" edit and publish the rules (every permission of the rules app, among them
+rules.publish_packversion, with is_staff for the admin),
 plus what other apps grant them (notifications: message templates), and never a case.
 Caseworkers and supervisors are memberships (cases.models.Membership), not groups: they work in
 the app and get no admin access unless someone grants it.
@@ -23,6 +24,11 @@ LEGAL_STAFF_CASES_PERMISSIONS = (
     "view_reevaluationrun",
     "view_reevaluationchunk",
 )
+# Publishing a rule pack version: legal staff hold it, and must sign in to the admin with a
+# second factor (project/middleware.py). rules.PackVersion may also declare it in its Meta;
+# get_or_create keeps both ways safe.
+PUBLISH_CODENAME = "publish_packversion"
+PUBLISH_NAME = "Can publish a pack version"
 
 
 def ensure_groups(
@@ -33,6 +39,15 @@ def ensure_groups(
     for label in LEGAL_STAFF_APPS:
         # Permissions are created by another post_migrate receiver; make sure they exist.
         create_permissions(global_apps.get_app_config(label), verbosity=0, using=using)
+    content_type_model = apps.get_model("contenttypes", "ContentType")
+    pack_version_type, _ = content_type_model._default_manager.using(using).get_or_create(
+        app_label="rules", model="packversion"
+    )
+    permission_model._default_manager.using(using).get_or_create(
+        codename=PUBLISH_CODENAME,
+        content_type=pack_version_type,
+        defaults={"name": PUBLISH_NAME},
+    )
     group, _ = group_model._default_manager.using(using).get_or_create(name=LEGAL_STAFF)
     wanted = permission_model._default_manager.using(using).filter(
         content_type__app_label__in=LEGAL_STAFF_APPS

@@ -1,4 +1,4 @@
-"""Celery tasks of the cases app: re-evaluation after publishing, and a draft's impact.
+"""Celery tasks of the cases app: re-evaluation after publishing, a draft's impact, retention.
 
 They take ids and can run twice without harm (late acknowledgement, project/celery.py): a
 chunk is claimed with a conditional update and applied once (cases/reevaluation.py), an impact
@@ -17,6 +17,7 @@ from django.utils import timezone
 from project.celery import app
 
 from . import impact, reevaluation
+from .privacy import anonymise_closed_cases as anonymise_due_cases
 
 logger = logging.getLogger(__name__)
 
@@ -102,3 +103,14 @@ def _sweep_on_start(**kwargs: Any) -> None:
         sweep()
     except Exception:
         logger.exception("re-evaluation sweep at worker start failed")
+
+
+ANONYMISE_TASK = "cases.anonymise_closed_cases"
+
+
+@shared_task(name=ANONYMISE_TASK, acks_late=True, ignore_result=True)
+def anonymise_closed_cases() -> int:
+    """Idempotent: a case anonymised once is skipped; a run cut short resumes the next day."""
+    count = anonymise_due_cases()
+    logger.info("anonymised %d closed case(s) past their retention period", count)
+    return count

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -48,7 +47,8 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 def acknowledge_alert(request: HttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(Notification.objects.select_related("case"), pk=pk)
     if not actions.can_acknowledge(notification, request.user):
-        raise PermissionDenied
+        # Exactly as if it did not exist: another organisation's alerts are not revealed.
+        raise Http404
     if actions.acknowledge(notification, request.user):
         messages.success(request, _("Alert acknowledged."))
     else:

@@ -6,6 +6,7 @@ db.sqlite3, Celery over plain folders under .run/celery/, mail printed to the co
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -60,6 +61,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "rules",
     "cases",
     "notifications",
@@ -70,16 +74,25 @@ MIDDLEWARE = [
     # the public name in ALLOWED_HOSTS); first, so no host check or redirect comes before.
     "project.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body: a chunked body without a length is refused, not read as empty.
+    "project.middleware.RequireContentLength",
+    "project.middleware.ContentSecurityPolicy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
+    # Publishers of rules and superusers reach the admin only after their second factor.
+    "project.middleware.RequireTwoFactorForAdmin",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records request.user as the author of every historical record saved during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: locks out repeated failed sign-ins.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -124,6 +137,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login throttling (django-axes, counted in the database): after LOGIN_FAILURE_LIMIT failed
+# sign-ins for one user name from one address, that pair is locked out for
+# LOGIN_LOCKOUT_MINUTES, whether or not the account exists (no user enumeration).
+AUTHENTICATION_BACKENDS = [
+    "project.auth.ThrottledLoginBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Axes would log each attempt with the user name typed and the address: personal data.
+AXES_VERBOSE = False
+AXES_CLIENT_STR_CALLABLE = "project.auth.client_description"
+
+# Two-factor authentication (django-otp, TOTP): the issuer name shown in authenticator apps.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Délais asile")
 
 # Sign-in: the caseworkers' app (cases/urls.py) serves the login page and the dashboard.
 LOGIN_URL = "login"
@@ -175,13 +207,30 @@ SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/alerts$"]
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+# The preload flag alone submits nothing; it lets the operator submit the domain (and makes
+# `check --deploy` clean). Turn it off for a domain whose subdomains cannot all do HTTPS.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", not DEBUG)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy: scripts and styles from this site only, never inline scripts; style
+# attributes are allowed (the admin and Swagger UI set them). Nothing may frame the pages.
+CONTENT_SECURITY_POLICY: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 # Email. EMAIL_HOST set: SMTP; otherwise mail is printed to the console in DEBUG.
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -270,6 +319,27 @@ SMS_API_TOKEN = env_str("SMS_API_TOKEN")
 SMS_SENDER = env_str("SMS_SENDER")
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)
 
+# Cache: shared by every process through Redis when REDIS_URL (or CACHE_URL) is set, so that API
+# rate limits hold across gunicorn workers; memory of one process otherwise (development).
+CACHE_URL = env_str("CACHE_URL", REDIS_URL)
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "delais-asile",
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# Personal data: closed cases are anonymised this many days after they were closed (0: never),
+# by a daily task (cases/privacy.py; `manage.py anonymise_closed_cases --dry-run` lists them).
+CASE_RETENTION_DAYS = env_int("CASE_RETENTION_DAYS", 365 * 5)
+if CASE_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("CASE_RETENTION_DAYS must be 0 (never) or a number of days")
+
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -279,6 +349,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "rules.api.api_exception_handler",
+    # Only JSON bodies: the schema lists what the API accepts.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Rate limits per API token (per account for a browser session, per address when anonymous),
+    # counted in the shared cache above; over the limit: 429 with a JSON error.
+    "DEFAULT_THROTTLE_CLASSES": ["project.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": env_str("API_RATE_LIMIT", "120/minute")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Asylum time limits API",

@@ -7,6 +7,7 @@ including one that is not JSON, too large or nested too deeply, gets the contrac
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -14,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
@@ -26,6 +28,10 @@ from .packstore import definition
 from .services import PackUnavailable, evaluate_request
 
 MAX_BODY_BYTES = 1_000_000
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,63}")
+
+# Answers every endpoint may give, whatever its own: no credentials, too many requests.
+COMMON_RESPONSES = {401: api_schema.Errors, 403: api_schema.Errors, 429: api_schema.Errors}
 
 
 def error_response(errors: list[dict[str, str]], code: int = 400) -> Response:
@@ -39,6 +45,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return None
     detail = response.data.get("detail") if isinstance(response.data, dict) else None
     message = str(detail) if detail else "request refused"
+    if isinstance(exc, Throttled):
+        seconds = getattr(exc, "wait", None)
+        wait = f"; retry in {int(seconds) + 1} s" if seconds is not None else ""
+        message = f"rate limit exceeded for this API token{wait}"
     response.data = {"errors": [{"field": "", "message": message}]}
     return response
 
@@ -59,6 +69,7 @@ class EnglishAPIView(APIView):
 
 class EvaluateView(EnglishAPIView):
     @extend_schema(
+        operation_id="evaluate",
         summary="Evaluate a case",
         description="Deadlines, statuses, competent authority, admissibility pre-check, right to "
         "remain and warnings for a case's facts, each naming the rule version and legal basis "
@@ -67,7 +78,9 @@ class EvaluateView(EnglishAPIView):
         responses={
             200: api_schema.EvaluateResponse,
             400: api_schema.Errors,
-            401: api_schema.Errors,
+            411: api_schema.Errors,
+            503: api_schema.Errors,
+            **COMMON_RESPONSES,
         },
         examples=[
             OpenApiExample(
@@ -98,7 +111,12 @@ class EvaluateView(EnglishAPIView):
 
 
 class PackListView(EnglishAPIView):
-    @extend_schema(summary="Rule packs", responses={200: api_schema.PackSummary(many=True)})
+    @extend_schema(
+        operation_id="packs_list",
+        summary="Rule packs",
+        description="Every rule pack, with its published version and all its versions.",
+        responses={200: api_schema.PackList, **COMMON_RESPONSES},
+    )
     def get(self, request: Request) -> Response:
         packs = []
         versions = PackVersion.objects.select_related("pack").order_by("pack__key", "-number")
@@ -131,6 +149,7 @@ class PackListView(EnglishAPIView):
 
 class PackDetailView(EnglishAPIView):
     @extend_schema(
+        operation_id="pack_rules",
         summary="The rules of a pack in force on a day",
         parameters=[
             OpenApiParameter("on", OpenApiTypes.DATE, description="Default: today"),
@@ -138,11 +157,20 @@ class PackDetailView(EnglishAPIView):
                 "version", OpenApiTypes.INT, description="Pack version (default: the published one)"
             ),
         ],
-        responses={200: OpenApiTypes.OBJECT, 400: api_schema.Errors, 404: api_schema.Errors},
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: api_schema.Errors,
+            404: api_schema.Errors,
+            409: api_schema.Errors,
+            **COMMON_RESPONSES,
+        },
     )
     def get(self, request: Request, key: str) -> Response:
         from .services import today
 
+        # Any text reaches the view, so that an impossible key gets the API's JSON 404 too.
+        if not SLUG.fullmatch(key):
+            raise Http404
         errors = []
         day = today()
         if "on" in request.query_params:

@@ -127,6 +127,10 @@ class PackSummary(serializers.Serializer[Any]):
     versions = PackVersionRef(many=True)
 
 
+class PackList(serializers.Serializer[Any]):
+    packs = PackSummary(many=True)
+
+
 # The api.md example request, kept as data beside the shipped pack.
 EXAMPLE = json.loads(
     (Path(__file__).parent / "packs" / "asylum-reexamination" / "api-example.json").read_text()

@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 
-from .engine.calendars import Calendar
+from .engine.calendars import LAST_HOLIDAY_YEAR, Calendar, CalendarError
 from .engine.durable import DurableError, RulesetRetired
 from .engine.evaluate import CompiledPack, compile_pack, evaluate
 from .engine.explain import language_of
-from .engine.inputs import InputError, parse_case
+from .engine.inputs import InputError, parse_case, unencodable_field
 from .engine.pack import AlertRule, PackError
 from .engine.reader_texts import code_label
 from .models import PackVersion, RulePack
@@ -74,8 +74,9 @@ _PUBLISHED_SQL = (
 
 def published_version(procedure: str) -> tuple[int, str] | None:
     """The id and revision of a procedure's newest published pack version."""
-    # PostgreSQL text cannot hold NUL, and no pack key is that long: no such pack, no query.
-    if "\x00" in procedure or len(procedure) > 63:
+    # PostgreSQL text cannot hold NUL, no key is that long or holds a lone surrogate (which no
+    # driver can encode): no such pack, no query.
+    if "\x00" in procedure or len(procedure) > 63 or not procedure.isascii():
         return None
     with connection.cursor() as cursor:
         cursor.execute(_PUBLISHED_SQL, [procedure, PackVersion.Status.PUBLISHED.value])
@@ -101,6 +102,11 @@ def evaluate_request(payload: Any, *, pack_version_id: int | None = None) -> dic
     """
     if not isinstance(payload, dict):
         raise InputError([{"field": "", "message": "expected a JSON object"}])
+    bad_text = unencodable_field(payload)
+    if bad_text is not None:
+        raise InputError(
+            [{"field": bad_text, "message": "text that is not valid Unicode (a lone surrogate)"}]
+        )
     procedure = payload.get("procedure")
     if procedure is None:
         raise InputError([{"field": "procedure", "message": "required"}])
@@ -130,7 +136,20 @@ def _evaluate_with(compiled: CompiledPack, payload: dict[str, Any]) -> dict[str,
             as_of = dt.date.fromisoformat(raw_as_of)
     departments = frozenset(compiled.departments_on(as_of))
     case = parse_case(payload, compiled.definition, departments, today())
-    return evaluate(compiled, case)
+    try:
+        return evaluate(compiled, case)
+    except CalendarError as error:
+        # Accepted dates leave years of calendar after them; a pack period longer than that
+        # would still run past it: the dates are refused, not the server.
+        raise InputError(
+            [
+                {
+                    "field": "",
+                    "message": f"a deadline would fall after {LAST_HOLIDAY_YEAR}, beyond the "
+                    f"public holiday calendars: check the dates ({error})",
+                }
+            ]
+        ) from error
 
 
 def published_pack(procedure: str) -> CompiledPack | None:

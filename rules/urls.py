@@ -7,5 +7,5 @@ from . import api
 urlpatterns = [
     path("api/v1/evaluate", api.EvaluateView.as_view(), name="api-evaluate"),
     path("api/v1/packs", api.PackListView.as_view(), name="api-packs"),
-    path("api/v1/packs/<slug:key>", api.PackDetailView.as_view(), name="api-pack"),
+    path("api/v1/packs/<str:key>", api.PackDetailView.as_view(), name="api-pack"),
 ]

@@ -1,4 +1,11 @@
-"""Fixtures shared by every test module. Domain personas arrive with the apps that need them."""
+"""Fixtures shared by every test module. Domain personas arrive with the apps that need them.
+
+Two-factor sign-in: superusers and whoever holds rules.publish_packversion (legal staff) reach
+the admin only once verified with django-otp. A test that opens the admin as such a person
+signs in with `sign_in_verified(client, user)` (or the `otp_client` fixture factory): it
+gives the user a confirmed TOTP device and marks the client's session as verified with it,
+as typing a valid code on /accounts/two-factor/ does.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -28,6 +38,42 @@ if TYPE_CHECKING:
 def user(django_user_model: type[User]) -> User:
     """An ordinary active account with no special permission."""
     return django_user_model.objects.create_user(username="alice", password="not-a-real-secret")
+
+
+def sign_in_verified(client: Client, user: User) -> Client:
+    """Sign `user` in on `client` with a second factor, as after a valid TOTP code."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test authenticator", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def otp_client(db: None) -> Any:
+    """A function making a new client signed in as a user, second factor verified."""
+    return lambda user: sign_in_verified(Client(), user)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(settings: Any) -> None:
+    """Each test starts with an empty cache of its own, and an API rate limit no ordinary test
+    reaches (tests/test_api_rate_limits.py sets a low one)."""
+    import uuid
+
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"token": "100000/minute"},
+    }
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4()}",
+        }
+    }
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F, JSONField, OuterRef, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -24,7 +24,8 @@ from ..access import case_for, visible_cases
 from ..dashboard import PENDING, CaseListFilterForm, status_text
 from ..forms import CaseForm, EventForm, NewElementForm, show_refusal
 from ..history import recent_changes
-from ..models import Case, Deadline
+from ..models import Case, CaseView, Deadline
+from ..privacy import personal_data, record_views
 from ..reevaluation import is_recomputing, recomputing_versions
 from ..scenarios import CaseNotSaved, can_save_scenario, save_case_as_scenario
 from .common import PAGE_SIZE, member_or_403
@@ -112,6 +113,8 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cases/case_form.html", {"form": form, "case": case})
 
 
+VIEWS_SHOWN = 200
+
 # The pack format's confidence levels (rules/engine/pack.py), not procedure knowledge.
 CONFIDENCE_TEXT = {
     "certain": gettext_lazy("certain"),
@@ -171,8 +174,9 @@ def outcomes_of(case: Case, evaluation: dict[str, Any]) -> list[dict[str, Any]]:
 @require_safe
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    member_or_403(request)
+    membership = member_or_403(request)
     case = case_for(request.user, pk)
+    record_views(request.user, [case.pk], CaseView.Through.PAGE)
     event_types = procedures.event_types(case.procedure.key)
     authority_key = procedures.authority_outcome(case.procedure.key)
     day = today()
@@ -208,6 +212,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "changes": recent_changes(case, event_labels),
             "recomputing": is_recomputing(case, recomputing_versions()),
             "can_save_scenario": can_save_scenario(request.user),
+            "is_supervisor": membership.is_supervisor,
         },
     )
 
@@ -231,3 +236,32 @@ def case_save_scenario(request: HttpRequest, pk: int) -> HttpResponse:
             % {"name": scenario.name, "procedure": case.procedure.name},
         )
     return redirect("case-detail", pk=case.pk)
+
+
+def _supervised_case(request: HttpRequest, pk: int) -> Case:
+    """A case of the supervisor's organisation (404 elsewhere, 403 for a caseworker)."""
+    membership = member_or_403(request)
+    case = case_for(request.user, pk)
+    if not membership.is_supervisor:
+        raise PermissionDenied("supervisors only")
+    return case
+
+
+@require_safe
+@login_required
+def case_views(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who viewed the case's personal data, newest first (supervisors)."""
+    case = _supervised_case(request, pk)
+    views = case.views.select_related("user")[:VIEWS_SHOWN]
+    return render(request, "cases/case_views.html", {"case": case, "views": views})
+
+
+@require_safe
+@login_required
+def case_personal_data(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everything stored about the case's applicant, as a JSON file (supervisors)."""
+    case = _supervised_case(request, pk)
+    record_views(request.user, [case.pk], CaseView.Through.DATA_EXPORT)
+    response = JsonResponse(personal_data(case), json_dumps_params={"ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="personal-data-case-{case.pk}.json"'
+    return response

@@ -24,7 +24,8 @@ from ..dashboard import (
     with_status,
 )
 from ..forms import person_name
-from ..models import Deadline
+from ..models import CaseView, Deadline
+from ..privacy import record_views
 from .common import member_or_403
 
 # A spreadsheet runs a cell that starts with one of these as a formula ("CSV injection").
@@ -80,9 +81,11 @@ def deadlines_csv(request: HttpRequest) -> HttpResponse:
         if d.case.procedure_id not in procedure_names:
             procedure_names[d.case.procedure_id] = procedures.procedure_name(d.case.procedure)
         return procedure_names[d.case.procedure_id]
+    seen: set[int] = set()
 
     def lines(items: Iterable[Deadline]) -> Iterable[list[Any]]:
         for d in items:
+            seen.add(d.case_id)
             yield [
                 BUCKET_LABELS[bucket_of(d.due, day)],
                 d.due.isoformat() if d.due else "",
@@ -102,4 +105,5 @@ def deadlines_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="deadlines-{day.isoformat()}.csv"'
     write_rows(response, header, lines(deadlines.iterator(chunk_size=1000)))
+    record_views(request.user, seen, CaseView.Through.CSV_EXPORT)
     return response

@@ -15,7 +15,8 @@ from rules.services import today
 
 from .. import actions
 from ..ical import calendar_for, feed_deadlines
-from ..models import Membership
+from ..models import CaseView, Membership
+from ..privacy import record_views
 from .common import member_or_403
 
 
@@ -30,8 +31,10 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     if not membership.user.is_active:
         raise Http404
     case_url = request.build_absolute_uri(reverse("case-detail", args=[0])).replace("/0/", "/{pk}/")
+    deadlines = list(feed_deadlines(membership))
+    record_views(membership.user, (d.case_id for d in deadlines), CaseView.Through.FEED)
     body = calendar_for(
-        feed_deadlines(membership),
+        deadlines,
         name=f"{_('Deadlines')} · {membership.organisation.name}",
         case_url=case_url,
         today=today(),

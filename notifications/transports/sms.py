@@ -77,6 +77,7 @@ class ConsoleSmsBackend(SmsBackend):
         self.stream = stream or sys.stdout
 
     def send(self, sms: Sms) -> Delivery:
+        # Console output ends up in logs: the number is masked, its last two digits kept.
         self.stream.write(
             f"SMS to {mask_phone(sms.to)} [{sms_size(sms.text)}] ref {sms.reference}\n"
             f"{sms.text}\n{'-' * 40}\n"

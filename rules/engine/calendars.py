@@ -15,8 +15,10 @@ from functools import cache
 from typing import TypeAlias
 
 import holidays
+from holidays.constants import DEFAULT_END_YEAR
 
 __all__ = [
+    "LAST_HOLIDAY_YEAR",
     "Calendar",
     "CalendarError",
     "HolidayChange",
@@ -28,6 +30,11 @@ __all__ = [
 _WEEKDAY_NAMES_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _WEEKDAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _DAYS_IN_A_WEEK = len(_WEEKDAY_NAMES_EN)
+
+
+# The last year the `holidays` package has tables for (its countries all end there): a working
+# day after it cannot be counted. rules/engine/inputs.py derives the accepted dates from it.
+LAST_HOLIDAY_YEAR: int = DEFAULT_END_YEAR
 
 
 class CalendarError(ValueError):

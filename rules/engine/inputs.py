@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from .calendars import LAST_HOLIDAY_YEAR
 from .explain import LANGUAGES, lower_first
 from .pack import PackDefinition
 
@@ -13,10 +14,14 @@ MAX_EVENTS = 500
 MAX_NEW_ELEMENTS = 100
 MAX_PREVIOUS = 1000
 MAX_DESCRIPTION = 2000
-# Dates far outside any asylum file are typing mistakes, and near year 9999 date arithmetic
-# overflows: refuse them with a message instead.
+# The one range of years a case's dates may have, everywhere: the API, the command, the case
+# forms and the admin. Dates far outside any asylum file are typing mistakes (2126 for 2026);
+# the last year leaves DEADLINE_HORIZON_YEARS of holiday calendar after it, so that a deadline
+# counted from any accepted date still has its public holidays (services.py refuses the rare
+# one that would not, rather than failing).
+DEADLINE_HORIZON_YEARS = 10
 MIN_YEAR = 1950
-MAX_YEAR = 2200
+MAX_YEAR = LAST_HOLIDAY_YEAR - DEADLINE_HORIZON_YEARS
 
 TOP_LEVEL_FIELDS = (
     "procedure",
@@ -37,6 +42,33 @@ class InputError(ValueError):
         # which no UTF-8 encoder accepts: escape them so the error itself can be sent.
         self.errors = [{k: _printable(v) for k, v in e.items()} for e in errors]
         super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in self.errors[:10]))
+
+
+def unencodable_field(value: Any, path: str = "") -> str | None:
+    """The path of the first string (key or value) in parsed JSON that UTF-8 cannot encode.
+
+    JSON may spell a lone surrogate ("\\ud800"); no database, log or response can hold one.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            found = unencodable_field(key, _printable(child)) or unencodable_field(
+                item, _printable(child)
+            )
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = unencodable_field(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _printable(text: str) -> str:

@@ -15,6 +15,7 @@ from cases.models import Case, CaseEvent, Membership, NewElement
 from cases.roles import LEGAL_STAFF
 from rules.models import PackVersion
 from tests.cases.personas import make_case
+from tests.conftest import sign_in_verified
 
 SECRET_BITS = ("Amina Diallo", "A-001")
 
@@ -243,7 +244,7 @@ def test_legal_staff_edit_rules_but_cannot_see_cases(
     nadia.is_staff = True
     nadia.save()
     nadia.groups.add(Group.objects.get(name=LEGAL_STAFF))
-    login(client, nadia)
+    sign_in_verified(client, nadia)
     assert client.get(reverse("admin:rules_packversion_changelist")).status_code == 200
     for url in (
         reverse("admin:cases_case_changelist"),

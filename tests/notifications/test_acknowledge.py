@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
@@ -26,6 +28,10 @@ def overdue_sent_and_escalation_planned(case: Case) -> tuple[Notification, Notif
         Notification.objects.get(kind=Kind.OVERDUE),
         Notification.objects.get(kind=Kind.ESCALATION),
     )
+
+
+def unmasked(page: bytes) -> bytes:
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", page)
 
 
 def login(client: Client, user: User) -> Client:
@@ -92,12 +98,20 @@ def test_the_caseworker_acknowledges_from_their_alert_list(
     assert escalation.status == Status.CANCELLED
 
 
-def test_a_supervisor_of_the_organisation_may_acknowledge_an_outsider_may_not(
+def test_a_supervisor_of_the_organisation_may_acknowledge_an_outsider_gets_a_404(
     client: Client, deadline_case: Case, supervisor: User, bruno: User
 ) -> None:
     overdue, _ = overdue_sent_and_escalation_planned(deadline_case)
     url = reverse("notifications:acknowledge", args=[overdue.pk])
-    assert login(client, bruno).post(url).status_code == 403
+    # Exactly as if it did not exist.
+    missing_url = reverse("notifications:acknowledge", args=[overdue.pk + 10_000])
+    foreign = login(client, bruno).post(url)
+    missing = client.post(missing_url)
+    assert foreign.status_code == missing.status_code == 404
+    # The same page, but for the CSRF token each page masks afresh and the address itself.
+    assert unmasked(foreign.content).replace(url.encode(), b"URL") == unmasked(
+        missing.content
+    ).replace(missing_url.encode(), b"URL")
     overdue.refresh_from_db()
     assert overdue.acknowledged_at is None
     assert login(client, supervisor).post(url).status_code == 302

@@ -14,6 +14,7 @@ from cases.models import Case
 from cases.roles import LEGAL_STAFF
 from notifications.models import MessageTemplate, Notification
 from notifications.planner import plan_cases
+from tests.conftest import sign_in_verified
 from tests.notifications.conftest import NOW
 
 Status = Notification.Status
@@ -21,9 +22,8 @@ Status = Notification.Status
 
 @pytest.fixture
 def admin_client_(client: Client, django_user_model: type[User]) -> Client:
-    django_user_model.objects.create_superuser("root", "root@example.org", "pw")
-    client.login(username="root", password="pw")
-    return client
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+    return sign_in_verified(client, root)
 
 
 def test_the_alert_list_shows_queue_depth_and_failures_with_their_last_error(

@@ -13,14 +13,13 @@ from rest_framework.test import APIClient
 
 from rules.models import DeadlineRuleVersion, EventType, LookupRow, PackVersion, WarningRule
 from rules.packstore import copy_as_draft
+from tests.conftest import sign_in_verified
 
 
 @pytest.fixture
 def legal(django_user_model: type[User]) -> Client:
     user = django_user_model.objects.create_superuser("legal", "legal@example.org", "pw")
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in_verified(Client(), user)
 
 
 @pytest.fixture

@@ -382,7 +382,7 @@ def test_a_year_outside_the_supported_range_says_so(token_client: APIClient) -> 
     assert "year" in message_for(response, "as_of")
 
 
-@pytest.mark.parametrize("value", ["2026-02-28", "2024-02-29", "1950-01-01", "2200-12-31"])
+@pytest.mark.parametrize("value", ["2026-02-28", "2024-02-29", "1950-01-01", "2090-12-31"])
 def test_a_real_date_in_range_is_accepted_as_as_of(token_client: APIClient, value: str) -> None:
     assert post(token_client, body(as_of=value)).status_code == 200
 
@@ -691,12 +691,12 @@ def random_date(rng: random.Random) -> Any:
             "2026-02-30",
             "2026-13-01",
             "1949-12-31",
-            "2201-01-01",
+            "2091-01-01",
             "2026-5-1",
             "20260101",
             20260101,
             "1950-01-01",
-            "2200-12-31",
+            "2090-12-31",
             None,
             "",
         ]
