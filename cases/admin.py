@@ -183,7 +183,6 @@ class CaseAdmin(OrganisationScoped, SimpleHistoryAdmin):
         actions.update_case(stored, user=request.user, reason="changed in the admin", **changes)
 
 
-from . import admin_runs  # noqa: E402,F401  (impact and re-evaluation pages)
 @admin.register(CaseView)
 class CaseViewAdmin(OrganisationScoped, admin.ModelAdmin):
     """The audit trail of who viewed which case: read only, never edited."""
@@ -205,3 +204,6 @@ class CaseViewAdmin(OrganisationScoped, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+from . import admin_runs  # noqa: E402,F401  (impact and re-evaluation pages)

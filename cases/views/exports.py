@@ -81,6 +81,7 @@ def deadlines_csv(request: HttpRequest) -> HttpResponse:
         if d.case.procedure_id not in procedure_names:
             procedure_names[d.case.procedure_id] = procedures.procedure_name(d.case.procedure)
         return procedure_names[d.case.procedure_id]
+
     seen: set[int] = set()
 
     def lines(items: Iterable[Deadline]) -> Iterable[list[Any]]:
