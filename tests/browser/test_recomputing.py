@@ -65,4 +65,4 @@ def test_the_case_page_marks_dates_being_recomputed_then_shows_the_new_date(
     assert page.locator("#recomputing").count() == 0
     assert page.locator(".flag-recomputing").count() == 0
     assert page.locator("time[datetime='2026-04-18']").count() == 1
-    assert "18 avril 2026" in page.locator("time[datetime='2026-04-18']").inner_text()
+    assert page.locator("time[datetime='2026-04-18']").inner_text() == "sam 18 avr. 2026"

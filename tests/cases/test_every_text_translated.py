@@ -623,15 +623,25 @@ def test_it_has_words_for_every_code_the_published_pack_shows(asylum_pack: PackV
 
 
 def test_the_french_for_a_code_comes_from_the_packs_translations(
-    reader: Client, story: dict[str, Any], asylum_pack: PackVersion
+    reader: Client,
+    story: dict[str, Any],
+    asylum_pack: PackVersion,
+    amend: Any,
+    celery_eager: None,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    """What pack version 2 brings shows at once: outcome codes keyed by the code itself."""
-    asylum_pack.translations.create(language="fr", source="inadmissible", text="irrecevable")
-    asylum_pack.translations.create(language="fr", source="admissible", text="recevable")
-    asylum_pack.translations.create(language="fr", source="rejected", text="rejet")
-    asylum_pack.translations.create(
-        language="en", source="until_ofpra_decision", text="until OFPRA decides"
-    )
+    """What pack version 2 brings shows once published: outcome codes keyed by the code itself."""
+
+    def translate_codes(draft: PackVersion) -> None:
+        draft.translations.create(language="fr", source="inadmissible", text="irrecevable")
+        draft.translations.create(language="fr", source="admissible", text="recevable")
+        draft.translations.create(language="fr", source="rejected", text="rejet")
+        draft.translations.create(
+            language="en", source="until_ofpra_decision", text="until OFPRA decides"
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        amend(asylum_pack, translate_codes)  # published: open cases are evaluated again
     with translation.override("fr"):
         form = visible_text(
             read_in(reader, "fr", reverse("event-create", args=[story["decided"].pk]))

@@ -19,6 +19,7 @@ from cases.roles import LEGAL_STAFF
 from rules.models import PackVersion
 from tests.cases.personas import PASSWORD, make_case, make_member
 from tests.cases.workbench import draft_with_ofpra_days
+from tests.conftest import sign_in_verified
 
 REGISTERED = [
     ("prefecture_presentation", dt.date(2026, 4, 2)),
@@ -121,7 +122,7 @@ def test_legal_staff_start_and_read_the_impact_with_references_but_no_names(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     draft = draft_with_ofpra_days(asylum_pack, 10)
-    client.login(username=lawyer.username, password=PASSWORD)
+    sign_in_verified(client, lawyer)  # legal staff may publish: the admin asks a second factor
     page = reverse("admin:cases_impactrun_for_version", args=[draft.pk])
     assert "not been computed" in client.get(page).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
@@ -167,7 +168,7 @@ def test_the_page_says_when_the_draft_changed_since_the_impact_was_computed(
 ) -> None:
     draft = draft_with_ofpra_days(asylum_pack, 10)
     impact.run_to_end(impact.start_impact(draft.pk, user=lawyer).pk)
-    client.login(username=lawyer.username, password=PASSWORD)
+    sign_in_verified(client, lawyer)  # legal staff may publish: the admin asks a second factor
     page = reverse("admin:cases_impactrun_for_version", args=[draft.pk])
     assert "changed since this run" not in client.get(page).content.decode()
     PackVersion.objects.filter(pk=draft.pk).update(revision="edited")
@@ -184,7 +185,7 @@ def test_legal_staff_follow_a_reevaluation_in_the_admin(
     publish(draft, reason="Décret 2026-123", hooks=False)
     run = reevaluation.start_run(draft.pk, chunk_size=2)
     reevaluation.apply_chunk(run.chunks.get(number=1).pk)
-    client.login(username=lawyer.username, password=PASSWORD)
+    sign_in_verified(client, lawyer)  # legal staff may publish: the admin asks a second factor
     listing = client.get(reverse("admin:cases_reevaluationrun_changelist")).content.decode()
     assert "2 / 3" in listing
     detail = client.get(reverse("admin:cases_reevaluationrun_change", args=[run.pk]))

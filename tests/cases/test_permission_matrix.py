@@ -52,6 +52,9 @@ SIGNED_IN: Expected = dict.fromkeys(PERSONAS, "200") | {"anonymous": "login", "l
 API: Expected = dict.fromkeys(PERSONAS, "200") | {"anonymous": "401", "link": "401"}
 EVERYONE: Expected = dict.fromkeys(PERSONAS, "200")
 TOKEN_HOLDER: Expected = dict.fromkeys(PERSONAS, "404") | {"link": "200"}
+# The rules workbench's pages in the admin: staff with the rules app's permissions, second factor
+# verified (rules/admin_views); everyone else is sent to the admin's sign-in.
+RULES_STAFF: Expected = dict.fromkeys(PERSONAS, "login") | {"legal": "200", "admin": "200"}
 
 # route name: (method, expected outcome per persona)
 MATRIX: dict[str, tuple[str, Expected]] = {
@@ -117,6 +120,17 @@ MATRIX: dict[str, tuple[str, Expected]] = {
         },
     ),
     "notifications:ack": ("GET", TOKEN_HOLDER),
+    # Saving a case as a scenario needs both the case and rules.add_scenario: no caseworker or
+    # supervisor has it, and legal staff and administrators are outside any organisation.
+    "case-save-scenario": (
+        "POST",
+        {**MEMBER_OF_A, "caseworker_a": "403", "supervisor_a": "403", "caseworker_b": "404"},
+    ),
+    "rules_workbench:history": ("GET", RULES_STAFF),
+    "rules_workbench:as_of": ("GET", RULES_STAFF),
+    "rules_workbench:review": ("GET", RULES_STAFF),
+    "rules_workbench:import": ("GET", RULES_STAFF),
+    "rules_workbench:export": ("GET", RULES_STAFF),
 }
 
 
@@ -170,6 +184,8 @@ def world(asylum_pack: Any, org_a: Any, org_b: Any, carla: User) -> dict[str, An
         "element": element,
         "alert": alert,
         "feed_token": carla.membership.feed_token,
+        "pack_version": asylum_pack,
+        "rule": asylum_pack.deadline_rules.first(),
     }
 
 
@@ -192,6 +208,10 @@ def url_for(name: str, world: dict[str, Any], persona: str) -> str:
         "element-edit": lambda: [case.pk, world["element"].pk],
         "element-delete": lambda: [case.pk, world["element"].pk],
         "notifications:acknowledge": lambda: [world["alert"].pk],
+        "case-save-scenario": lambda: [case.pk],
+        "rules_workbench:history": lambda: ["deadlinerule", world["rule"].pk],
+        "rules_workbench:as_of": lambda: [world["pack_version"].pack_id],
+        "rules_workbench:export": lambda: [world["pack_version"].pk],
     }
     if name in token_of:
         return reverse(name, args=[token_of[name] if persona == "link" else BOGUS_TOKEN])

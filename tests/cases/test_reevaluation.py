@@ -75,7 +75,7 @@ def test_publishing_moves_every_open_case_and_records_the_publication_reason(
     # The case's "changes" list says which deadline the publication moved, by whom and why.
     (moved,) = [c for c in recent_changes(registered[0], {}) if c.reason.startswith("rule pack")]
     assert (moved.who, moved.reason) == (sofia, f"rule pack v{draft.number} published: {REASON}")
-    assert "18/04/2026" in moved.subject
+    assert "18 avr. 2026" in moved.subject
     # A closed file keeps its dates.
     assert ofpra_due(closed) == dt.date(2026, 4, 16)
     # Deadlines that did not move get no history row from the publication.

@@ -33,7 +33,7 @@ def test_with_an_anchor_the_version_in_force_on_the_anchor_date_applies() -> Non
     assert deadline["version_chosen_by"] == {"type": "lodged", "date": "2026-06-01"}
     assert deadline["explanation"] == (
         "8 days after decision on 20 June 2026 (rule version in force on 1 June 2026, "
-        "application lodged); falls on a Sunday (not a working day; the date is not moved)."
+        "application lodged); falls on a Sunday, not a working day; the date is not moved."
     )
 
 

@@ -63,7 +63,7 @@ def test_each_caseworker_is_told_once_in_french_which_cases_moved_and_how(
     assert "MZ-101" in body
     assert "MZ-102" in body
     assert "MZ-201" not in body
-    assert "16 avril 2026 → 18 avril 2026" in body
+    assert "16 avr. 2026 → 18 avr. 2026" in body
     assert "Décret n° 2026-123" in body
     assert "Amina" not in body
     assert "Applicant" not in body
