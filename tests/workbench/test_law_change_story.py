@@ -17,6 +17,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from django.utils.formats import date_format
 
 from cases.impact import changes_of, run_to_end, start_impact
@@ -116,10 +117,9 @@ def test_a_dated_law_change_reaches_the_open_cases_it_concerns_and_no_other(
     assert (ofpra_due(moves), ofpra_due(keeps)) == (dt.date(2026, 4, 18), dt.date(2026, 4, 9))
     client = Client()
     client.force_login(carla)
-    new, old = (
-        date_format(dt.date(2026, 4, 18), "DATE_FORMAT"),
-        date_format(dt.date(2026, 4, 16), "DATE_FORMAT"),
-    )
+    with translation.override("fr"):  # the pages speak French by default
+        new = date_format(dt.date(2026, 4, 18), "DATE_FORMAT")
+        old = date_format(dt.date(2026, 4, 16), "DATE_FORMAT")
     page = client.get(reverse("case-detail", args=[moves.pk])).content.decode()
     assert new in page
     assert old not in page
