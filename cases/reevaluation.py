@@ -2,9 +2,11 @@
 
 `start_run` stores the run and its chunks up front (case ids, CHUNK_SIZE per chunk). A worker
 applies a chunk with `apply_chunk`: it claims the chunk with a conditional update and a lease,
-then, in one transaction, locks the chunk's cases, re-evaluates them through
-`cases.actions.evaluate_and_store` (history with the publisher and the publication's reason),
-records what moved, and marks the chunk applied. The applied mark is written in that same
+then, in one transaction, locks the chunk's open cases (their facts and deadlines read in bulk),
+evaluates each once (`cases.actions.evaluate_case`: every language's texts from one pass
+through the rules), writes in bulk only the deadline rows that changed (history rows with the
+publisher and the publication's reason, simple-history's bulk helpers), records what moved, and
+marks the chunk applied. The applied mark is written in that same
 transaction, so a worker killed mid-chunk leaves nothing applied and the chunk is taken again
 once its lease has passed; a second worker holding the same chunk finds it applied and stops.
 `sweep` queues again what a dead worker or a lost message left behind, and finishes runs whose
@@ -17,18 +19,31 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from rules.models import PackVersion
+from rules.services import published_version
 
 from . import actions
 from .models import Case, Deadline, DeadlineMove, ReevaluationChunk, ReevaluationRun
 
 logger = logging.getLogger(__name__)
+
+BATCH = 500
+EVALUATED_FIELDS = (
+    "evaluation",
+    "evaluation_errors",
+    "evaluated_at",
+    "evaluated_pack_version",
+    "evaluated_revision",
+    "updated_at",
+)
 
 # Called on commit with the id of a run whose chunks are all applied (the notices hook here).
 after_run_finished: list[Callable[[int], None]] = []
@@ -91,11 +106,8 @@ class Snapshot:
     texts: dict[str, object]
 
 
-def _snapshot(case_id: int, day: dt.date) -> dict[str, Snapshot]:
-    return {
-        d.key: Snapshot(d.due, d.status_on(day), d.label, d.texts or {})
-        for d in Deadline.objects.filter(case_id=case_id)
-    }
+def _snapshot(deadlines: Iterable[Deadline], day: dt.date) -> dict[str, Snapshot]:
+    return {d.key: Snapshot(d.due, d.status_on(day), d.label, d.texts or {}) for d in deadlines}
 
 
 def _moves(
@@ -146,38 +158,52 @@ def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
         run = chunk.run
         day = timezone.localdate(now)
         # Locked in id order, like the alert planner: a caseworker's save waits for the chunk.
+        # Facts and deadlines of the whole chunk in four queries.
         cases = list(
             Case.objects.select_for_update(of=("self",))
-            .filter(pk__in=chunk.case_ids, procedure_id=run.pack_version.pack_id)
+            .filter(
+                pk__in=chunk.case_ids,
+                procedure_id=run.pack_version.pack_id,
+                state=Case.State.OPEN,  # closed since the run started: its dates no longer matter
+            )
             .select_related("procedure")
+            .prefetch_related("events", "new_elements", "deadlines")
             .order_by("pk")
         )
+        user = run.pack_version.published_by
+        # The fresh published row, read once for the chunk before evaluating (see actions).
+        published = published_version(cases[0].procedure.key) if cases else None
         moves: list[DeadlineMove] = []
         changed: list[int] = []
-        evaluated: list[int] = []
+        evaluated: list[Case] = []
         errors: list[dict[str, object]] = []
+        created: list[Deadline] = []
+        updated: list[Deadline] = []
+        provenance_only: list[Deadline] = []
+        deleted: list[Deadline] = []
         for case in cases:
-            if case.state != Case.State.OPEN:
-                continue  # closed since the run started: its dates no longer matter
-            before = _snapshot(case.pk, day)
+            existing = list(case.deadlines.all())
+            before = _snapshot(existing, day)
             try:
-                with transaction.atomic():
-                    # In history: the person who published, and why.
-                    actions.evaluate_and_store(
-                        case,
-                        user=run.pack_version.published_by,
-                        reason=run.reason,
-                        run_hooks=False,
-                    )
+                results = actions.evaluate_case(case, published)
             except actions.CaseRefused as refused:
                 # The new rules refuse this case's facts: it keeps its dates, the admin shows it.
                 errors.append({"case": case.pk, "errors": refused.errors})
                 continue
-            evaluated.append(case.pk)
-            case_moves = _moves(run, case, before, _snapshot(case.pk, day))
+            found = actions.deadline_changes(case, results, existing, published)
+            actions.set_evaluated(case, results, published)
+            evaluated.append(case)
+            created += found.created
+            updated += found.changed
+            provenance_only += found.provenance_only
+            deleted += found.deleted
+            gone = {d.pk for d in found.deleted}
+            after = _snapshot([*found.created, *(d for d in existing if d.pk not in gone)], day)
+            case_moves = _moves(run, case, before, after)
             if case_moves:
                 moves.extend(case_moves)
                 changed.append(case.pk)
+        _store(created, updated, provenance_only, deleted, evaluated, user, run.reason, now)
         DeadlineMove.objects.bulk_create(moves)
         ReevaluationChunk.objects.filter(pk=chunk_id).update(errors=errors)
         ReevaluationRun.objects.filter(pk=run.pk).update(
@@ -188,10 +214,57 @@ def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
         if evaluated:
             # One alert-planning job for the chunk instead of one per case; every case, not only
             # the moved ones: the new version may also change the alert policy.
+            ids = [case.pk for case in evaluated]
             for hook in actions.after_many_deadlines_change:
-                transaction.on_commit(lambda hook=hook: hook(evaluated))  # type: ignore[misc]
+                transaction.on_commit(lambda hook=hook: hook(ids))  # type: ignore[misc]
     finish_if_complete(run.pk)
     return "applied"
+
+
+def _store(
+    created: list[Deadline],
+    updated: list[Deadline],
+    provenance_only: list[Deadline],
+    deleted: list[Deadline],
+    cases: list[Case],
+    user: Any,
+    reason: str,
+    now: dt.datetime,
+) -> None:
+    """Write only what changed, in bulk; history rows (publisher, reason) for moved deadlines."""
+    author = user if user is not None and user.is_authenticated else None
+    if created:
+        bulk_create_with_history(
+            created,
+            Deadline,
+            batch_size=BATCH,
+            default_user=author,
+            default_change_reason=reason[:100],
+            default_date=now,
+        )
+    if updated:
+        for deadline in updated:
+            deadline.updated_at = now  # auto_now is not applied by bulk_update
+        bulk_update_with_history(
+            updated,
+            Deadline,
+            [*actions.CHANGED_FIELDS, *actions.PROVENANCE_FIELDS, "updated_at"],
+            batch_size=BATCH,
+            default_user=author,
+            default_change_reason=reason[:100],
+            default_date=now,
+        )
+    if provenance_only:
+        # Same dates and words from a newer version: no history row for that.
+        Deadline.objects.bulk_update(provenance_only, actions.PROVENANCE_FIELDS, batch_size=BATCH)
+    for deadline in deleted:  # rare (a deadline the new rules no longer produce)
+        actions.history_author(deadline, user, reason)
+        deadline.delete()
+    if cases:
+        for case in cases:
+            case.updated_at = now
+        # The evaluation summary is not in the case's history (excluded fields).
+        Case.objects.bulk_update(cases, EVALUATED_FIELDS, batch_size=BATCH)
 
 
 def finish_if_complete(run_id: int) -> bool:

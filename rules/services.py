@@ -19,9 +19,9 @@ from django.db import connection
 
 from .engine.calendars import Calendar
 from .engine.durable import DurableError, RulesetRetired
-from .engine.evaluate import CompiledPack, compile_pack, evaluate
+from .engine.evaluate import CompiledPack, compile_pack, evaluate, evaluate_languages
 from .engine.explain import language_of
-from .engine.inputs import InputError, parse_case
+from .engine.inputs import CaseFacts, InputError, parse_case
 from .engine.pack import AlertRule, PackError
 from .models import PackVersion, RulePack
 from .packstore import definition
@@ -119,7 +119,34 @@ def evaluate_request(payload: Any, *, pack_version_id: int | None = None) -> dic
         return _evaluate_with(compiled_pack(*found), payload)
 
 
+def evaluate_in_languages(
+    payload: Any, languages: list[str], *, published: tuple[int, str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """`evaluate_request` in each of `languages`, with one pass through the rules.
+
+    `published` (id, revision), when the caller has just read it, saves reading it again.
+    """
+    if not isinstance(payload, dict):
+        raise InputError([{"field": "", "message": "expected a JSON object"}])
+    procedure = payload.get("procedure")
+    if not isinstance(procedure, str):
+        raise InputError([{"field": "procedure", "message": "expected the key of a rule pack"}])
+    found = published or published_version(procedure)
+    if found is None:
+        raise InputError([{"field": "procedure", "message": f"unknown procedure {procedure!r}"}])
+    try:
+        compiled = compiled_pack(*found)
+        return evaluate_languages(compiled, _parse(compiled, payload), languages)
+    except RulesetRetired:
+        compiled = compiled_pack(*found)
+        return evaluate_languages(compiled, _parse(compiled, payload), languages)
+
+
 def _evaluate_with(compiled: CompiledPack, payload: dict[str, Any]) -> dict[str, Any]:
+    return evaluate(compiled, _parse(compiled, payload))
+
+
+def _parse(compiled: CompiledPack, payload: dict[str, Any]) -> CaseFacts:
     # The department table in force on as_of decides which codes are valid; as_of is checked
     # again, with the other fields, by parse_case.
     as_of = today()
@@ -128,8 +155,7 @@ def _evaluate_with(compiled: CompiledPack, payload: dict[str, Any]) -> dict[str,
         with contextlib.suppress(ValueError):
             as_of = dt.date.fromisoformat(raw_as_of)
     departments = frozenset(compiled.departments_on(as_of))
-    case = parse_case(payload, compiled.definition, departments, today())
-    return evaluate(compiled, case)
+    return parse_case(payload, compiled.definition, departments, today())
 
 
 def published_pack(procedure: str) -> CompiledPack | None:
