@@ -214,6 +214,10 @@ ALERT_REQUEUE_SECONDS = env_int("ALERT_REQUEUE_SECONDS", 600)
 # or when the oldest due alert has waited longer than MAX_LATENESS.
 ALERT_PLANNER_INTERVAL_MINUTES = env_int("ALERT_PLANNER_INTERVAL_MINUTES", 5)
 ALERT_PLANNER_MAX_AGE_MINUTES = env_int("ALERT_PLANNER_MAX_AGE_MINUTES", 15)
+# The frequent run plans only the cases changed since the previous one started, minus this
+# margin; every case is re-planned by the daily sweep, at ALERT_SWEEP_HOUR (local time).
+ALERT_PLANNER_OVERLAP_MINUTES = env_int("ALERT_PLANNER_OVERLAP_MINUTES", 10)
+ALERT_SWEEP_HOUR = env_int("ALERT_SWEEP_HOUR", 3)
 ALERT_MAX_LATENESS_MINUTES = env_int("ALERT_MAX_LATENESS_MINUTES", 15)
 
 # Re-evaluation after publishing, and a draft's impact (cases/reevaluation.py, cases/impact.py):
