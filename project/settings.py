@@ -238,9 +238,14 @@ SMS_SENDER = env_str("SMS_SENDER")
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)
 
 # REST API
+# How long a process may reuse the published pack version it read (the stateless API only; writes
+# to cases always read it afresh), and an API token it looked up. 0: read every time.
+PUBLISHED_CACHE_SECONDS = float(env_str("PUBLISHED_CACHE_SECONDS", "1"))
+API_TOKEN_CACHE_SECONDS = float(env_str("API_TOKEN_CACHE_SECONDS", "10"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Remembers a token for API_TOKEN_CACHE_SECONDS (rules/authentication.py).
+        "rules.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

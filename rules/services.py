@@ -2,7 +2,8 @@
 
 Compiled packs are cached in the process, keyed by pack version and revision: each evaluation
 reads the published version's revision (one small query), so an edit in the admin reaches every
-web and worker process on its next evaluation, with no restart.
+web and worker process on its next evaluation, with no restart. The stateless API may instead
+use a revision read less than PUBLISHED_CACHE_SECONDS ago (`cached=True`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -71,15 +73,39 @@ _PUBLISHED_SQL = (
 )
 
 
-def published_version(procedure: str) -> tuple[int, str] | None:
-    """The id and revision of a procedure's newest published pack version."""
+# The stateless API's short memory of the published versions: {procedure: (found, read at)}.
+_published: dict[str, tuple[tuple[int, str] | None, float]] = {}
+
+
+def forget_published() -> None:
+    """Drop this process's remembered published versions (a publish or an edit here)."""
+    _published.clear()
+
+
+def published_version(procedure: str, *, cached: bool = False) -> tuple[int, str] | None:
+    """The id and revision of a procedure's newest published pack version.
+
+    `cached`: for the stateless API only, the answer may be up to PUBLISHED_CACHE_SECONDS old
+    (one query per procedure and process per period instead of one per request). A publish or
+    an edit in this process forgets it at once; other processes see it within the period.
+    Writes to cases never pass `cached`: what they store says which version made it.
+    """
     # PostgreSQL text cannot hold NUL, and no pack key is that long: no such pack, no query.
     if "\x00" in procedure or len(procedure) > 63:
         return None
+    ttl = settings.PUBLISHED_CACHE_SECONDS
+    if cached and ttl > 0:
+        remembered = _published.get(procedure)
+        if remembered is not None and time.monotonic() - remembered[1] < ttl:
+            return remembered[0]
+    read_at = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute(_PUBLISHED_SQL, [procedure, PackVersion.Status.PUBLISHED.value])
         row = cursor.fetchone()
-    return (int(row[0]), str(row[1])) if row else None
+    found = (int(row[0]), str(row[1])) if row else None
+    if ttl > 0 and found is not None and len(_published) < 1000:  # pack keys are few
+        _published[procedure] = (found, read_at)
+    return found
 
 
 def version_revision(version_id: int, procedure: str) -> tuple[int, str] | None:
@@ -92,7 +118,9 @@ def version_revision(version_id: int, procedure: str) -> tuple[int, str] | None:
     return (int(row[0]), str(row[1])) if row else None
 
 
-def evaluate_request(payload: Any, *, pack_version_id: int | None = None) -> dict[str, Any]:
+def evaluate_request(
+    payload: Any, *, pack_version_id: int | None = None, cached: bool = False
+) -> dict[str, Any]:
     """Validate a request body (api.md) and evaluate it; InputError lists every bad field.
 
     By default the procedure's published pack version is used; `pack_version_id` evaluates with
@@ -106,7 +134,7 @@ def evaluate_request(payload: Any, *, pack_version_id: int | None = None) -> dic
     if not isinstance(procedure, str):
         raise InputError([{"field": "procedure", "message": "expected the key of a rule pack"}])
     found = (
-        published_version(procedure)
+        published_version(procedure, cached=cached)
         if pack_version_id is None
         else version_revision(pack_version_id, procedure)
     )
