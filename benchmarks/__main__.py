@@ -14,7 +14,7 @@ from benchmarks.engine import main as engine_main
 
 def main() -> int:
     status = engine_main()
-    for name in ("benchmarks.alerts", "benchmarks.dashboard"):
+    for name in ("benchmarks.alerts", "benchmarks.dashboard", "benchmarks.reevaluation"):
         code = subprocess.run([sys.executable, "-m", name], check=False).returncode
         status = status or code
     return status

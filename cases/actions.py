@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rules.engine.inputs import InputError
-from rules.services import evaluate_request, published_version
+from rules.services import evaluate_in_languages, published_version
 
 from .models import Case, CaseEvent, Deadline, Membership, NewElement, Organisation, new_feed_token
 
@@ -43,43 +44,74 @@ def _history(obj: Any, user: User | None, reason: str) -> None:
     obj._change_reason = reason[:100]
 
 
+history_author = _history
+
+
 def _field_for(path: str) -> str:
     """Map an API error path (events[2].date) to the form field it concerns (date)."""
     last = path.split(".")[-1]
     return "__all__" if not last or "[" in last else last
 
 
-def evaluate_and_store(
-    case: Case,
-    *,
-    user: User | None,
-    reason: str,
-    as_of: dt.date | None = None,
-    run_hooks: bool = True,
-) -> dict[str, Any]:
-    """Re-evaluate a case from its stored facts and store the deadlines it produced.
+def site_languages() -> list[str]:
+    """The site's languages, the default first (texts are stored in each)."""
+    default = settings.LANGUAGE_CODE[:2]
+    return [default, *(code[:2] for code, _ in settings.LANGUAGES if code[:2] != default)]
 
-    The texts are stored in each of the site's languages (one evaluation per language; dates and
-    statuses do not depend on it), so that every reader sees them in their own. `run_hooks`
-    False leaves the on-commit hooks to the caller (a re-evaluation plans many cases at once).
-    """
-    # Read before evaluating: if a version is published in between, the case is recorded with
-    # the older one and the re-evaluation of the new one takes it again (never the reverse).
-    published = published_version(case.procedure.key)
-    version_id, revision = published if published else (None, "")
+
+def evaluate_case(
+    case: Case, published: tuple[int, str] | None, *, as_of: dt.date | None = None
+) -> dict[str, dict[str, Any]]:
+    """The case's result in each site language, from one evaluation; CaseRefused on bad facts."""
     payload = case.evaluation_payload()
     if as_of is not None:
         payload["as_of"] = as_of.isoformat()
-    default = settings.LANGUAGE_CODE[:2]
-    languages = [default, *(code[:2] for code, _ in settings.LANGUAGES if code[:2] != default)]
     try:
-        results = {lang: evaluate_request({**payload, "language": lang}) for lang in languages}
+        return evaluate_in_languages(payload, site_languages(), published=published)
     except InputError as error:
         errors: dict[str, list[str]] = {}
         for item in error.errors:
             errors.setdefault(_field_for(item["field"]), []).append(item["message"])
         raise CaseRefused(errors) from error
-    result = results[default]
+
+
+@dataclass
+class DeadlineChanges:
+    """What storing a result changes in a case's deadline rows (nothing saved yet)."""
+
+    created: list[Deadline] = field(default_factory=list)
+    changed: list[Deadline] = field(default_factory=list)  # values set, to save with history
+    provenance_only: list[Deadline] = field(default_factory=list)  # same words, newer version
+    deleted: list[Deadline] = field(default_factory=list)
+
+
+CHANGED_FIELDS = (
+    "label",
+    "due",
+    "status",
+    "completed_on",
+    "non_working_day",
+    "next_working_day",
+    "trigger_type",
+    "trigger_date",
+    "rule_version",
+    "confidence",
+    "legal_basis",
+    "explanation",
+    "texts",
+)
+PROVENANCE_FIELDS = ("pack_version", "pack_version_ref_id", "pack_revision")
+
+
+def deadline_changes(
+    case: Case,
+    results: dict[str, dict[str, Any]],
+    existing: list[Deadline],
+    published: tuple[int, str] | None,
+) -> DeadlineChanges:
+    """Compare a result with the case's deadline rows; changed rows get their new values."""
+    version_id, revision = published if published else (None, "")
+    result = results[site_languages()[0]]
     texts = {
         lang: {
             d["key"]: {"label": d["label"], "explanation": d["explanation"]}
@@ -87,8 +119,8 @@ def evaluate_and_store(
         }
         for lang, other in results.items()
     }
-
-    existing = {d.key: d for d in case.deadlines.all()}
+    by_key = {d.key: d for d in existing}
+    changes = DeadlineChanges()
     seen = set()
     for item in result["deadlines"]:
         seen.add(item["key"])
@@ -114,39 +146,77 @@ def evaluate_and_store(
             "confidence": item["rule"]["confidence"],
             "legal_basis": item["legal_basis"],
             "explanation": item["explanation"],
-            "texts": {lang: by_key[item["key"]] for lang, by_key in texts.items()},
+            "texts": {lang: keyed[item["key"]] for lang, keyed in texts.items()},
         }
         provenance = {
             "pack_version": result["rule_pack"]["version"],
             "pack_version_ref_id": version_id,
             "pack_revision": revision,
         }
-        deadline = existing.get(item["key"])
+        deadline = by_key.get(item["key"])
         if deadline is None:
-            deadline = Deadline(case=case, key=item["key"], **values, **provenance)
-        elif all(getattr(deadline, k) == v for k, v in values.items()):
+            changes.created.append(Deadline(case=case, key=item["key"], **values, **provenance))
+            continue
+        if all(getattr(deadline, k) == v for k, v in values.items()):
             if any(getattr(deadline, k) != v for k, v in provenance.items()):
                 # Same dates and words from a newer pack version: no history row for that.
-                Deadline.objects.filter(pk=deadline.pk).update(**provenance)
+                for name, value in provenance.items():
+                    setattr(deadline, name, value)
+                changes.provenance_only.append(deadline)
             continue
-        else:
-            for name, value in {**values, **provenance}.items():
-                setattr(deadline, name, value)
-        _history(deadline, user, reason)
-        deadline.save()
-    for key, deadline in existing.items():
-        if key not in seen:
-            _history(deadline, user, reason)
-            deadline.delete()
+        for name, value in {**values, **provenance}.items():
+            setattr(deadline, name, value)
+        changes.changed.append(deadline)
+    changes.deleted = [d for key, d in by_key.items() if key not in seen]
+    return changes
 
+
+def set_evaluated(
+    case: Case, results: dict[str, dict[str, Any]], published: tuple[int, str] | None
+) -> None:
+    """Put the evaluation's summary on the case (not saved)."""
     case.evaluation = {
         lang: {k: v for k, v in other.items() if k != "deadlines"}
         for lang, other in results.items()
     }
     case.evaluation_errors = []
     case.evaluated_at = timezone.now()
-    case.evaluated_pack_version_id = version_id
-    case.evaluated_revision = revision
+    case.evaluated_pack_version_id = published[0] if published else None
+    case.evaluated_revision = published[1] if published else ""
+
+
+def evaluate_and_store(
+    case: Case,
+    *,
+    user: User | None,
+    reason: str,
+    as_of: dt.date | None = None,
+    run_hooks: bool = True,
+) -> dict[str, Any]:
+    """Re-evaluate a case from its stored facts and store the deadlines it produced.
+
+    The texts are stored in each of the site's languages (one evaluation: the rules fire once
+    and each language's texts are written from the same matches), so that every reader sees
+    them in their own. `run_hooks` False leaves the on-commit hooks to the caller.
+    """
+    # Read before evaluating: if a version is published in between, the case is recorded with
+    # the older one and the re-evaluation of the new one takes it again (never the reverse).
+    # Always the fresh row (never a cached one): what is stored says which version made it.
+    published = published_version(case.procedure.key)
+    results = evaluate_case(case, published, as_of=as_of)
+    changes = deadline_changes(case, results, list(case.deadlines.all()), published)
+    for deadline in changes.provenance_only:
+        Deadline.objects.filter(pk=deadline.pk).update(
+            **{name: getattr(deadline, name) for name in PROVENANCE_FIELDS}
+        )
+    for deadline in [*changes.created, *changes.changed]:
+        _history(deadline, user, reason)
+        deadline.save()
+    for deadline in changes.deleted:
+        _history(deadline, user, reason)
+        deadline.delete()
+
+    set_evaluated(case, results, published)
     case.save(
         update_fields=[
             "evaluation",
@@ -161,7 +231,7 @@ def evaluate_and_store(
         case_id = case.pk
         for hook in after_deadlines_change:
             transaction.on_commit(lambda hook=hook: hook(case_id))  # type: ignore[misc]
-    return result
+    return results[site_languages()[0]]
 
 
 CASE_FIELDS = (

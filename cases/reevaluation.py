@@ -2,9 +2,11 @@
 
 `start_run` stores the run and its chunks up front (case ids, CHUNK_SIZE per chunk). A worker
 applies a chunk with `apply_chunk`: it claims the chunk with a conditional update and a lease,
-then, in one transaction, locks the chunk's cases, re-evaluates them through
-`cases.actions.evaluate_and_store` (history with the publisher and the publication's reason),
-records what moved, and marks the chunk applied. The applied mark is written in that same
+then, in one transaction, locks the chunk's open cases (their facts and deadlines read in bulk),
+evaluates each once (`cases.actions.evaluate_case`: every language's texts from one pass
+through the rules), writes in bulk only the deadline rows that changed (history rows with the
+publisher and the publication's reason, simple-history's bulk helpers), records what moved, and
+marks the chunk applied. The applied mark is written in that same
 transaction, so a worker killed mid-chunk leaves nothing applied and the chunk is taken again
 once its lease has passed; a second worker holding the same chunk finds it applied and stops.
 `sweep` queues again what a dead worker or a lost message left behind, and finishes runs whose
@@ -15,20 +17,33 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Field, Model, Q
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from rules.models import PackVersion
+from rules.services import published_version
 
 from . import actions
 from .models import Case, Deadline, DeadlineMove, ReevaluationChunk, ReevaluationRun
 
 logger = logging.getLogger(__name__)
+
+BATCH = 500
+EVALUATED_FIELDS = (
+    "evaluation",
+    "evaluation_errors",
+    "evaluated_at",
+    "evaluated_pack_version",
+    "evaluated_revision",
+    "updated_at",
+)
 
 # Called on commit with the id of a run whose chunks are all applied (the notices hook here).
 after_run_finished: list[Callable[[int], None]] = []
@@ -91,11 +106,8 @@ class Snapshot:
     texts: dict[str, object]
 
 
-def _snapshot(case_id: int, day: dt.date) -> dict[str, Snapshot]:
-    return {
-        d.key: Snapshot(d.due, d.status_on(day), d.label, d.texts or {})
-        for d in Deadline.objects.filter(case_id=case_id)
-    }
+def _snapshot(deadlines: Iterable[Deadline], day: dt.date) -> dict[str, Snapshot]:
+    return {d.key: Snapshot(d.due, d.status_on(day), d.label, d.texts or {}) for d in deadlines}
 
 
 def _moves(
@@ -146,38 +158,66 @@ def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
         run = chunk.run
         day = timezone.localdate(now)
         # Locked in id order, like the alert planner: a caseworker's save waits for the chunk.
+        # Facts and deadlines of the whole chunk in four queries.
         cases = list(
             Case.objects.select_for_update(of=("self",))
-            .filter(pk__in=chunk.case_ids, procedure_id=run.pack_version.pack_id)
+            .filter(
+                pk__in=chunk.case_ids,
+                procedure_id=run.pack_version.pack_id,
+                state=Case.State.OPEN,  # closed since the run started: its dates no longer matter
+            )
             .select_related("procedure")
+            .prefetch_related("events", "new_elements", "deadlines")
             .order_by("pk")
         )
+        user = run.pack_version.published_by
+        # The fresh published row, read once for the chunk before evaluating (see actions).
+        published = published_version(cases[0].procedure.key) if cases else None
         moves: list[DeadlineMove] = []
         changed: list[int] = []
-        evaluated: list[int] = []
+        evaluated: list[Case] = []
+        changed_summaries: list[Case] = []
         errors: list[dict[str, object]] = []
+        created: list[Deadline] = []
+        updated: list[Deadline] = []
+        provenance_only: list[Deadline] = []
+        deleted: list[Deadline] = []
         for case in cases:
-            if case.state != Case.State.OPEN:
-                continue  # closed since the run started: its dates no longer matter
-            before = _snapshot(case.pk, day)
+            existing = list(case.deadlines.all())
+            before = _snapshot(existing, day)
             try:
-                with transaction.atomic():
-                    # In history: the person who published, and why.
-                    actions.evaluate_and_store(
-                        case,
-                        user=run.pack_version.published_by,
-                        reason=run.reason,
-                        run_hooks=False,
-                    )
+                results = actions.evaluate_case(case, published)
             except actions.CaseRefused as refused:
                 # The new rules refuse this case's facts: it keeps its dates, the admin shows it.
                 errors.append({"case": case.pk, "errors": refused.errors})
                 continue
-            evaluated.append(case.pk)
-            case_moves = _moves(run, case, before, _snapshot(case.pk, day))
+            found = actions.deadline_changes(case, results, existing, published)
+            summary = case.evaluation
+            actions.set_evaluated(case, results, published)
+            evaluated.append(case)
+            if case.evaluation != summary:
+                changed_summaries.append(case)
+            created += found.created
+            updated += found.changed
+            provenance_only += found.provenance_only
+            deleted += found.deleted
+            gone = {d.pk for d in found.deleted}
+            after = _snapshot([*found.created, *(d for d in existing if d.pk not in gone)], day)
+            case_moves = _moves(run, case, before, after)
             if case_moves:
                 moves.extend(case_moves)
                 changed.append(case.pk)
+        _store(
+            created,
+            updated,
+            provenance_only,
+            deleted,
+            evaluated,
+            changed_summaries,
+            user,
+            run.reason,
+            now,
+        )
         DeadlineMove.objects.bulk_create(moves)
         ReevaluationChunk.objects.filter(pk=chunk_id).update(errors=errors)
         ReevaluationRun.objects.filter(pk=run.pk).update(
@@ -188,10 +228,102 @@ def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
         if evaluated:
             # One alert-planning job for the chunk instead of one per case; every case, not only
             # the moved ones: the new version may also change the alert policy.
+            ids = [case.pk for case in evaluated]
             for hook in actions.after_many_deadlines_change:
-                transaction.on_commit(lambda hook=hook: hook(evaluated))  # type: ignore[misc]
+                transaction.on_commit(lambda hook=hook: hook(ids))  # type: ignore[misc]
     finish_if_complete(run.pk)
     return "applied"
+
+
+def _store(
+    created: list[Deadline],
+    updated: list[Deadline],
+    provenance_only: list[Deadline],
+    deleted: list[Deadline],
+    cases: list[Case],
+    changed_summaries: list[Case],
+    user: Any,
+    reason: str,
+    now: dt.datetime,
+) -> None:
+    """Write only what changed, in bulk; history rows (publisher, reason) for moved deadlines."""
+    author = user if user is not None and user.is_authenticated else None
+    if created:
+        bulk_create_with_history(
+            created,
+            Deadline,
+            batch_size=BATCH,
+            default_user=author,
+            default_change_reason=reason[:100],
+            default_date=now,
+        )
+    if updated:
+        for deadline in updated:
+            deadline.updated_at = now  # auto_now is not applied to bulk writes
+        bulk_update_rows(
+            Deadline, updated, [*actions.CHANGED_FIELDS, *actions.PROVENANCE_FIELDS, "updated_at"]
+        )
+        Deadline.history.bulk_history_create(
+            updated,
+            batch_size=BATCH,
+            update=True,
+            default_user=author,
+            default_change_reason=reason[:100],
+            default_date=now,
+        )
+    if provenance_only:
+        # Same dates and words from a newer version: no history row for that.
+        bulk_update_rows(Deadline, provenance_only, actions.PROVENANCE_FIELDS)
+    for deadline in deleted:  # rare (a deadline the new rules no longer produce)
+        actions.history_author(deadline, user, reason)
+        deadline.delete()
+    if cases:
+        # What every case of the chunk shares (the version, the time) in one statement; the
+        # evaluation summary (not in the case's history) only where it changed.
+        first = cases[0]
+        Case.objects.filter(pk__in=[case.pk for case in cases]).update(
+            evaluation_errors=[],
+            evaluated_at=now,
+            evaluated_pack_version_id=first.evaluated_pack_version_id,
+            evaluated_revision=first.evaluated_revision,
+            updated_at=now,
+        )
+        if changed_summaries:
+            bulk_update_rows(Case, changed_summaries, ["evaluation"])
+
+
+def bulk_update_rows(model: type[Model], objs: list[Any], fields: Sequence[str]) -> None:
+    """Write `fields` of many rows: one UPDATE ... FROM (VALUES ...) per batch on PostgreSQL
+    (Django's bulk_update builds a CASE per field and row, slow to build for 200 rows)."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_update(objs, list(fields), batch_size=BATCH)
+        return
+    columns = [cast("Field[Any, Any]", model._meta.get_field(name)) for name in fields]
+    pk = model._meta.pk
+    assert pk is not None
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    assignments = ", ".join(
+        f"{quote(f.column)} = v.{quote(f.column)}::{f.db_type(connection)}" for f in columns
+    )
+    names = ", ".join(quote(c) for c in ["_pk", *(f.column for f in columns)])
+    row = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), BATCH):
+            batch = objs[start : start + BATCH]
+            params: list[Any] = []
+            for obj in batch:
+                params.append(obj.pk)
+                params.extend(
+                    f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns
+                )
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(batch))}) "
+                f"AS v({names}) WHERE {table}.{quote(pk.column)} = v._pk::{pk.db_type(connection)}",
+                params,
+            )
 
 
 def finish_if_complete(run_id: int) -> bool:

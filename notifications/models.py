@@ -136,6 +136,23 @@ class Notification(models.Model):
             ),
             models.Index(fields=["case", "status"]),
             models.Index(fields=["status", "updated_at"]),
+            # The frequent planner (planner.changed_since): caseworkers' overdue alerts told or
+            # acknowledged since its last run (supervisors' escalation counts from them).
+            models.Index(
+                fields=["sent_at"],
+                condition=Q(kind="overdue", audience="caseworker"),
+                name="alert_overdue_sent_idx",
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                condition=Q(kind="overdue", audience="caseworker", status="failed"),
+                name="alert_overdue_failed_idx",
+            ),
+            models.Index(
+                fields=["acknowledged_at"],
+                condition=Q(kind="overdue", audience="caseworker"),
+                name="alert_overdue_ack_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -302,6 +302,27 @@ def cases_to_plan() -> list[int]:
     return sorted(set(pending) | set(planned))
 
 
+def changed_since(since: dt.datetime) -> list[int]:
+    """Cases whose alerts may need planning because something changed since `since`: the case
+    or one of its deadlines was written, or a caseworker's overdue alert was sent, failed or
+    acknowledged (supervisors' escalation counts from it). Each part is an indexed range.
+
+    The on-commit planning of cases/actions.py normally did it already; this catches a lost
+    message within one interval, and the daily sweep (`cases_to_plan`) catches everything else.
+    """
+    overdue = Notification.objects.filter(kind=Kind.OVERDUE, audience=Audience.CASEWORKER)
+    parts = [
+        Case.objects.filter(updated_at__gte=since).values_list("pk", flat=True),
+        Deadline.objects.filter(updated_at__gte=since).values_list("case_id", flat=True),
+        overdue.filter(sent_at__gte=since).values_list("case_id", flat=True),
+        overdue.filter(claimed_at__gte=since, status=Status.FAILED).values_list(
+            "case_id", flat=True
+        ),
+        overdue.filter(acknowledged_at__gte=since).values_list("case_id", flat=True),
+    ]
+    return sorted({pk for part in parts for pk in part})
+
+
 def plan_cases(
     case_ids: Iterable[int] | None = None,
     *,
@@ -517,12 +538,32 @@ def _cancel_reason(case: CaseFacts, row: Mapping[str, Any]) -> str:
 
 
 def run_planner(
-    *, now: dt.datetime | None = None, dispatch: bool = True, case_ids: Iterable[int] | None = None
+    *,
+    now: dt.datetime | None = None,
+    dispatch: bool = True,
+    case_ids: Iterable[int] | None = None,
+    incremental: bool = False,
 ) -> PlannerRun:
-    """Plan every case (or these), queue what is due, and record the run for the health check."""
+    """Plan every case (or these), queue what is due, and record the run for the health check.
+
+    `incremental`: only the cases changed since the previous run started (`changed_since`, with
+    a margin of ALERT_PLANNER_OVERLAP_MINUTES for transactions still open then): the frequent
+    run, whose cost follows the changes, not the number of open cases.
+    """
     from .dispatch import dispatch_due
 
     now = now or timezone.now()
+    if incremental and case_ids is None:
+        previous = (
+            PlannerRun.objects.filter(finished_at__isnull=False, error="")
+            .order_by("-started_at")
+            .values_list("started_at", flat=True)
+            .first()
+        )
+        # Never run before: everything, once.
+        if previous is not None:
+            margin = dt.timedelta(minutes=settings.ALERT_PLANNER_OVERLAP_MINUTES)
+            case_ids = changed_since(min(previous, now) - margin)
     run = PlannerRun.objects.create(started_at=now)
     try:
         counts = plan_cases(case_ids, now=now)

@@ -3,8 +3,9 @@
 - the French and English message templates, from shipped_messages/<language>/ (email in threes:
   <name>.subject.txt, <name>.txt, <name>.html; SMS: <name>.sms.txt), created when missing and
   never overwritten, so staff edits stand;
-- the beat schedule that runs the planner every ALERT_PLANNER_INTERVAL_MINUTES (an interval
-  staff may change in the admin; it is not reset);
+- the beat schedule that runs the planner every ALERT_PLANNER_INTERVAL_MINUTES on the cases
+  changed since its last run, sending what is due (an interval staff may change in the admin;
+  it is not reset), and the daily sweep that re-plans every case at ALERT_SWEEP_HOUR;
 - the "legal staff" group's right to edit message templates.
 
 A post_migrate receiver rather than a data migration: a template added to shipped_messages/
@@ -24,6 +25,8 @@ from django.utils import timezone
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped_messages"
 PLANNER_TASK = "notifications.plan_due_alerts"
 PLANNER_SCHEDULE_NAME = "Plan and send deadline alerts"
+SWEEP_TASK = "notifications.sweep_alert_plans"
+SWEEP_SCHEDULE_NAME = "Re-plan every case's alerts (daily)"
 SHIPPED_NOTE = "Shipped with the application."
 
 
@@ -82,6 +85,7 @@ def ensure_shipped_templates(*, using: str = "default", **kwargs: Any) -> int:
 def ensure_beat_schedule(*, using: str = "default", **kwargs: Any) -> None:
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+    ensure_sweep_schedule(using=using)
     if PeriodicTask.objects.using(using).filter(name=PLANNER_SCHEDULE_NAME).exists():
         return
     minutes = max(1, settings.ALERT_PLANNER_INTERVAL_MINUTES)
@@ -97,7 +101,31 @@ def ensure_beat_schedule(*, using: str = "default", **kwargs: Any) -> None:
         expire_seconds=minutes * 60,
         # Due at once: the first run happens when beat starts, not one interval later.
         last_run_at=timezone.now() - dt.timedelta(minutes=minutes),
-        description="Plans every case's deadline alerts and queues the due ones "
+        description="Plans the alerts of the cases changed since its last run and queues the "
+        "due ones (notifications/README.md).",
+    )
+
+
+def ensure_sweep_schedule(*, using: str = "default", **kwargs: Any) -> None:
+    """The daily safety sweep: every open case re-planned, at ALERT_SWEEP_HOUR local time."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    if PeriodicTask.objects.using(using).filter(name=SWEEP_SCHEDULE_NAME).exists():
+        return
+    crontab, _ = CrontabSchedule.objects.using(using).get_or_create(
+        minute="0",
+        hour=str(settings.ALERT_SWEEP_HOUR % 24),
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone=settings.TIME_ZONE,
+    )
+    PeriodicTask.objects.using(using).create(
+        name=SWEEP_SCHEDULE_NAME,
+        task=SWEEP_TASK,
+        crontab=crontab,
+        expire_seconds=12 * 3600,
+        description="Re-plans every open case's alerts once a day, for safety "
         "(notifications/README.md).",
     )
 

@@ -23,9 +23,16 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="notifications.plan_due_alerts", acks_late=True, ignore_result=True)
 def plan_due_alerts() -> None:
-    """Beat, every few minutes: plan every case's alerts and queue whatever is due."""
-    planner.run_planner()
+    """Beat, every few minutes: plan the cases changed since the last run (their on-commit
+    planning may have been lost) and queue whatever is due (an indexed query on due rows)."""
+    planner.run_planner(incremental=True)
     queue_notices(recompute.notices_to_queue(timezone.now()))
+
+
+@shared_task(name="notifications.sweep_alert_plans", acks_late=True, ignore_result=True)
+def sweep_alert_plans() -> None:
+    """Beat, daily: re-plan every open case's alerts, for safety."""
+    planner.run_planner()
 
 
 @shared_task(name="notifications.plan_case_alerts", acks_late=True, ignore_result=True)

@@ -300,6 +300,10 @@ ALERT_REQUEUE_SECONDS = env_int("ALERT_REQUEUE_SECONDS", 600)
 # or when the oldest due alert has waited longer than MAX_LATENESS.
 ALERT_PLANNER_INTERVAL_MINUTES = env_int("ALERT_PLANNER_INTERVAL_MINUTES", 5)
 ALERT_PLANNER_MAX_AGE_MINUTES = env_int("ALERT_PLANNER_MAX_AGE_MINUTES", 15)
+# The frequent run plans only the cases changed since the previous one started, minus this
+# margin; every case is re-planned by the daily sweep, at ALERT_SWEEP_HOUR (local time).
+ALERT_PLANNER_OVERLAP_MINUTES = env_int("ALERT_PLANNER_OVERLAP_MINUTES", 10)
+ALERT_SWEEP_HOUR = env_int("ALERT_SWEEP_HOUR", 3)
 ALERT_MAX_LATENESS_MINUTES = env_int("ALERT_MAX_LATENESS_MINUTES", 15)
 
 # Re-evaluation after publishing, and a draft's impact (cases/reevaluation.py, cases/impact.py):
@@ -341,9 +345,14 @@ if CASE_RETENTION_DAYS < 0:
     raise ImproperlyConfigured("CASE_RETENTION_DAYS must be 0 (never) or a number of days")
 
 # REST API
+# How long a process may reuse the published pack version it read (the stateless API only; writes
+# to cases always read it afresh), and an API token it looked up. 0: read every time.
+PUBLISHED_CACHE_SECONDS = float(env_str("PUBLISHED_CACHE_SECONDS", "1"))
+API_TOKEN_CACHE_SECONDS = float(env_str("API_TOKEN_CACHE_SECONDS", "10"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Remembers a token for API_TOKEN_CACHE_SECONDS (rules/authentication.py).
+        "rules.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

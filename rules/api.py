@@ -103,7 +103,7 @@ class EvaluateView(EnglishAPIView):
         except (ValueError, RecursionError):
             return error_response([{"field": "", "message": "not valid JSON"}])
         try:
-            return Response(evaluate_request(payload))
+            return Response(evaluate_request(payload, cached=True))
         except InputError as error:
             return error_response(error.errors)
         except PackUnavailable as error:

@@ -399,6 +399,9 @@ def bump_revision(pack_version_id: int | None) -> None:
     """Mark a pack version's content as changed, so every process recompiles it."""
     if pack_version_id:
         PackVersion.objects.filter(pk=pack_version_id).update(revision=uuid.uuid4().hex)
+        from .services import forget_published  # services imports this module
+
+        forget_published()
 
 
 # --- admin validation -----------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Compiled packs are cached in the process, keyed by pack version and revision: each evaluation
 reads the published version's revision (one small query), so an edit in the admin reaches every
-web and worker process on its next evaluation, with no restart.
+web and worker process on its next evaluation, with no restart. The stateless API may instead
+use a revision read less than PUBLISHED_CACHE_SECONDS ago (`cached=True`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,9 +21,9 @@ from django.db import connection
 
 from .engine.calendars import LAST_HOLIDAY_YEAR, Calendar, CalendarError
 from .engine.durable import DurableError, RulesetRetired
-from .engine.evaluate import CompiledPack, compile_pack, evaluate
+from .engine.evaluate import CompiledPack, compile_pack, evaluate, evaluate_languages
 from .engine.explain import language_of
-from .engine.inputs import InputError, parse_case, unencodable_field
+from .engine.inputs import CaseFacts, InputError, parse_case, unencodable_field
 from .engine.pack import AlertRule, PackError
 from .engine.reader_texts import code_label
 from .models import PackVersion, RulePack
@@ -72,16 +74,40 @@ _PUBLISHED_SQL = (
 )
 
 
-def published_version(procedure: str) -> tuple[int, str] | None:
-    """The id and revision of a procedure's newest published pack version."""
+# The stateless API's short memory of the published versions: {procedure: (found, read at)}.
+_published: dict[str, tuple[tuple[int, str] | None, float]] = {}
+
+
+def forget_published() -> None:
+    """Drop this process's remembered published versions (a publish or an edit here)."""
+    _published.clear()
+
+
+def published_version(procedure: str, *, cached: bool = False) -> tuple[int, str] | None:
+    """The id and revision of a procedure's newest published pack version.
+
+    `cached`: for the stateless API only, the answer may be up to PUBLISHED_CACHE_SECONDS old
+    (one query per procedure and process per period instead of one per request). A publish or
+    an edit in this process forgets it at once; other processes see it within the period.
+    Writes to cases never pass `cached`: what they store says which version made it.
+    """
     # PostgreSQL text cannot hold NUL, no key is that long or holds a lone surrogate (which no
     # driver can encode): no such pack, no query.
     if "\x00" in procedure or len(procedure) > 63 or not procedure.isascii():
         return None
+    ttl = settings.PUBLISHED_CACHE_SECONDS
+    if cached and ttl > 0:
+        remembered = _published.get(procedure)
+        if remembered is not None and time.monotonic() - remembered[1] < ttl:
+            return remembered[0]
+    read_at = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute(_PUBLISHED_SQL, [procedure, PackVersion.Status.PUBLISHED.value])
         row = cursor.fetchone()
-    return (int(row[0]), str(row[1])) if row else None
+    found = (int(row[0]), str(row[1])) if row else None
+    if ttl > 0 and found is not None and len(_published) < 1000:  # pack keys are few
+        _published[procedure] = (found, read_at)
+    return found
 
 
 def version_revision(version_id: int, procedure: str) -> tuple[int, str] | None:
@@ -94,7 +120,9 @@ def version_revision(version_id: int, procedure: str) -> tuple[int, str] | None:
     return (int(row[0]), str(row[1])) if row else None
 
 
-def evaluate_request(payload: Any, *, pack_version_id: int | None = None) -> dict[str, Any]:
+def evaluate_request(
+    payload: Any, *, pack_version_id: int | None = None, cached: bool = False
+) -> dict[str, Any]:
     """Validate a request body (api.md) and evaluate it; InputError lists every bad field.
 
     By default the procedure's published pack version is used; `pack_version_id` evaluates with
@@ -113,7 +141,7 @@ def evaluate_request(payload: Any, *, pack_version_id: int | None = None) -> dic
     if not isinstance(procedure, str):
         raise InputError([{"field": "procedure", "message": "expected the key of a rule pack"}])
     found = (
-        published_version(procedure)
+        published_version(procedure, cached=cached)
         if pack_version_id is None
         else version_revision(pack_version_id, procedure)
     )
@@ -126,7 +154,41 @@ def evaluate_request(payload: Any, *, pack_version_id: int | None = None) -> dic
         return _evaluate_with(compiled_pack(*found), payload)
 
 
+def evaluate_in_languages(
+    payload: Any, languages: list[str], *, published: tuple[int, str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """`evaluate_request` in each of `languages`, with one pass through the rules.
+
+    `published` (id, revision), when the caller has just read it, saves reading it again.
+    """
+    if not isinstance(payload, dict):
+        raise InputError([{"field": "", "message": "expected a JSON object"}])
+    bad_text = unencodable_field(payload)
+    if bad_text is not None:
+        raise InputError(
+            [{"field": bad_text, "message": "text that is not valid Unicode (a lone surrogate)"}]
+        )
+    procedure = payload.get("procedure")
+    if not isinstance(procedure, str):
+        raise InputError([{"field": "procedure", "message": "expected the key of a rule pack"}])
+    found = published or published_version(procedure)
+    if found is None:
+        raise InputError([{"field": "procedure", "message": f"unknown procedure {procedure!r}"}])
+    with _calendar_bounds():
+        try:
+            compiled = compiled_pack(*found)
+            return evaluate_languages(compiled, _parse(compiled, payload), languages)
+        except RulesetRetired:
+            compiled = compiled_pack(*found)
+            return evaluate_languages(compiled, _parse(compiled, payload), languages)
+
+
 def _evaluate_with(compiled: CompiledPack, payload: dict[str, Any]) -> dict[str, Any]:
+    with _calendar_bounds():
+        return evaluate(compiled, _parse(compiled, payload))
+
+
+def _parse(compiled: CompiledPack, payload: dict[str, Any]) -> CaseFacts:
     # The department table in force on as_of decides which codes are valid; as_of is checked
     # again, with the other fields, by parse_case.
     as_of = today()
@@ -135,9 +197,14 @@ def _evaluate_with(compiled: CompiledPack, payload: dict[str, Any]) -> dict[str,
         with contextlib.suppress(ValueError):
             as_of = dt.date.fromisoformat(raw_as_of)
     departments = frozenset(compiled.departments_on(as_of))
-    case = parse_case(payload, compiled.definition, departments, today())
+    return parse_case(payload, compiled.definition, departments, today())
+
+
+@contextlib.contextmanager
+def _calendar_bounds() -> Iterator[None]:
+    """A deadline past the holiday calendars is refused as bad dates, not a server error."""
     try:
-        return evaluate(compiled, case)
+        yield
     except CalendarError as error:
         # Accepted dates leave years of calendar after them; a pack period longer than that
         # would still run past it: the dates are refused, not the server.

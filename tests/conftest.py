@@ -34,6 +34,19 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
+@pytest.fixture(autouse=True)
+def _forget_process_caches() -> Iterator[None]:
+    """The published versions and tokens a process remembers: a rolled-back test's are gone."""
+    from rules.authentication import forget_tokens
+    from rules.services import forget_published
+
+    forget_published()
+    forget_tokens()
+    yield
+    forget_published()
+    forget_tokens()
+
+
 @pytest.fixture
 def user(django_user_model: type[User]) -> User:
     """An ordinary active account with no special permission."""

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from . import conditions
 from .calendars import Calendar, HolidayChange, get_calendar
@@ -279,6 +280,40 @@ def _event_facts(events: tuple[Event, ...]) -> list[dict[str, Any]]:
     return facts
 
 
+class _Asserts(Protocol):
+    def assert_facts(self, facts: Sequence[dict[str, Any]]) -> list[Match]: ...
+
+
+class _Recorder:
+    """A durable_rules session that keeps what fired for each batch, in order."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.log: list[list[Match]] = []
+
+    def assert_facts(self, facts: Sequence[dict[str, Any]]) -> list[Match]:
+        fired = self.session.assert_facts(facts)
+        if facts:
+            self.log.append(fired)
+        return fired
+
+
+class _Replay:
+    """What a recorded session fired, batch by batch, without asking durable_rules again.
+
+    Valid because the facts asserted (events, then milestone dates) do not depend on the
+    reader's language: the same case asserts the same batches in the same order.
+    """
+
+    def __init__(self, log: list[list[Match]]) -> None:
+        self._log = iter(log)
+
+    def assert_facts(self, facts: Sequence[dict[str, Any]]) -> list[Match]:
+        if not facts:
+            return []
+        return next(self._log)
+
+
 @dataclass
 class _Evaluation:
     compiled: CompiledPack
@@ -287,7 +322,7 @@ class _Evaluation:
     authority: dict[str, str] | None
     applicant_subdivision: str | None
     events_by_type: dict[str, list[Event]]
-    session: Session
+    session: _Asserts
     language: str = "en"
     translations: dict[str, str] = field(default_factory=dict)
     matches: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
@@ -549,6 +584,36 @@ def evaluate(
     warnings and notes are written in it (pack texts through the pack's translations).
     """
     language = language_of(language or case.language)
+    return evaluate_languages(compiled, case, [language])[language]
+
+
+def evaluate_languages(
+    compiled: CompiledPack, case: CaseFacts, languages: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The result of `evaluate` in each language, from one pass through durable_rules.
+
+    The rules fire once; what they matched is replayed to write each other language's texts
+    (a stored case keeps its texts in every site language).
+    """
+    codes = list(dict.fromkeys(language_of(lang) for lang in languages))
+    if not codes:
+        raise ValueError("at least one language")
+    log: list[list[Match]] = []
+    results: dict[str, dict[str, Any]] = {}
+    for n, code in enumerate(codes):
+        if n == 0:
+            with compiled.ruleset.session() as session:
+                recorder = _Recorder(session)
+                results[code] = _evaluate_in(compiled, case, code, recorder)
+                log = recorder.log
+        else:
+            results[code] = _evaluate_in(compiled, case, code, _Replay(log))
+    return {lang: results[language_of(lang)] for lang in languages}
+
+
+def _evaluate_in(
+    compiled: CompiledPack, case: CaseFacts, language: str, session: _Asserts
+) -> dict[str, Any]:
     pack = compiled.definition
     if case.as_of is None:
         raise ValueError("a case is evaluated as of a given day: set as_of")
@@ -581,20 +646,19 @@ def evaluate(
             fact["known_on"] = element.known_on.isoformat()
         facts.append(fact)
 
-    with compiled.ruleset.session() as session:
-        ev = _Evaluation(
-            compiled=compiled,
-            case=case,
-            as_of=as_of,
-            authority=authority,
-            applicant_subdivision=departments.get(case.department),
-            events_by_type=events_by_type,
-            session=session,
-            language=language,
-            translations=pack.translations.get(language, {}),
-        )
-        ev.absorb(session.assert_facts(facts))
-        _settle(ev)
+    ev = _Evaluation(
+        compiled=compiled,
+        case=case,
+        as_of=as_of,
+        authority=authority,
+        applicant_subdivision=departments.get(case.department),
+        events_by_type=events_by_type,
+        session=session,
+        language=language,
+        translations=pack.translations.get(language, {}),
+    )
+    ev.absorb(session.assert_facts(facts))
+    _settle(ev)
 
     deadlines = [d for d in (ev.deadlines.get(k) for k in compiled.order) if d is not None]
     deadlines.sort(key=lambda d: (d["due"] is None, d["due"] or ""))
