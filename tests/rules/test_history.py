@@ -22,6 +22,7 @@ from rules.engine.pack import parse_pack
 from rules.history import compare, pack_dict_as_of, published_on, subject
 from rules.models import RECORD_MODELS, DeadlineRule, DeadlineRuleVersion, LookupRow, PackVersion
 from rules.packstore import copy_as_draft, definition, load_pack
+from tests.conftest import sign_in_verified
 
 PACK_FILE = (
     Path(__file__).resolve().parents[2] / "rules" / "packs" / "asylum-reexamination" / "pack.json"
@@ -32,9 +33,7 @@ LOADED_ON = dt.date(2026, 1, 10)
 @pytest.fixture
 def legal(django_user_model: type[User]) -> Client:
     user = django_user_model.objects.create_superuser("legal", "legal@example.org", "pw")
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in_verified(Client(), user)
 
 
 def submission_rule(pack: PackVersion) -> DeadlineRule:

@@ -19,6 +19,7 @@ from rules.engine.pack import dump_pack, parse_pack
 from rules.models import DeadlineRuleVersion, HolidayAdjustmentVersion, PackVersion
 from rules.pack_files import pack_file_text
 from rules.packstore import definition, load_pack
+from tests.conftest import sign_in_verified
 from tests.engine.made_up import PROVENANCE, pack
 from tests.rules.test_admin import form_data, url
 
@@ -138,9 +139,7 @@ def test_the_api_warns_about_an_event_dated_after_as_of(
 @pytest.fixture
 def legal(django_user_model: type[User]) -> Client:
     user = django_user_model.objects.create_superuser("legal", "legal@example.org", "pw")
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in_verified(Client(), user)
 
 
 def test_the_admin_names_an_unknown_department_and_a_missing_extension_basis(

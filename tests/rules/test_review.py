@@ -20,6 +20,7 @@ from rules.models import (
     Scenario,
 )
 from rules.review import STALE, UNCOVERED, UNSURE, UNTRANSLATED, ReviewItem, review_items
+from tests.conftest import sign_in_verified
 
 REVIEW_URL = "/admin/rules/workbench/review/"
 
@@ -27,9 +28,7 @@ REVIEW_URL = "/admin/rules/workbench/review/"
 @pytest.fixture
 def legal(django_user_model: type[User]) -> Client:
     user = django_user_model.objects.create_superuser("legal", "legal@example.org", "pw")
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in_verified(Client(), user)
 
 
 def of(category: str, today: dt.date | None = None) -> list[ReviewItem]:
