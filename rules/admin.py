@@ -793,7 +793,7 @@ class LookupTableVersionAdmin(PackRecordAdmin):
     )
 
 
-class HolidayAdjustmentDayInline(admin.TabularInline):
+class HolidayAdjustmentDayInline(DraftInline, admin.TabularInline):
     model = HolidayAdjustmentDay
     extra = 0
     fields = ("position", "subdivision", "date", "action", "name")

@@ -116,18 +116,32 @@ class Period:
     start: dt.date | None
     end: dt.date | None
     overlap_key: tuple[str, ...] = ()
+    # Departments a deadline rule version is limited to (empty: every department).
+    departments: frozenset[str] = frozenset()
 
     def __str__(self) -> str:
         return f"version {self.version} ({span(self.start, self.end)})"
 
 
 def period_of(record: Any) -> Period:
-    key = (record.trigger_occurrence,) if isinstance(record, DeadlineRuleVersion) else ()
-    return Period(record.version, record.effective_from, record.effective_to, key)
+    if isinstance(record, DeadlineRuleVersion):
+        return Period(
+            record.version,
+            record.effective_from,
+            record.effective_to,
+            (record.trigger_occurrence,),
+            frozenset(record.department_list),
+        )
+    return Period(record.version, record.effective_from, record.effective_to)
 
 
 def overlap_sentences(periods: Iterable[Period]) -> list[str]:
-    """Sentences naming every two versions of one rule that would be in force on the same day."""
+    """Sentences naming every two versions of one rule that would be in force on the same day.
+
+    As the engine judges them (rules/engine/validation.py): a version limited to departments
+    wins over one without for its departments, so only two versions that both list one of the
+    same departments (or that both list none) may not be in force on the same day.
+    """
     ordered = sorted(periods, key=lambda p: (p.start or dt.date.min, p.version))
     sentences = []
     for i, earlier in enumerate(ordered):
@@ -137,12 +151,18 @@ def overlap_sentences(periods: Iterable[Period]) -> list[str]:
                 and "any" not in earlier.overlap_key + later.overlap_key
             ):
                 continue
+            if bool(earlier.departments) != bool(later.departments):
+                continue
+            shared = sorted(earlier.departments & later.departments)
+            if earlier.departments and not shared:
+                continue
             first = max(earlier.start or dt.date.min, later.start or dt.date.min)
             last = min(earlier.end or dt.date.max, later.end or dt.date.max)
             if first <= last:
                 when = day(first) if first != dt.date.min else "every day before it ends"
+                where = f" in department {shared[0]}" if shared else ""
                 sentences.append(
-                    f"{later} would be in force on {when} together with {earlier}: "
+                    f"{later} would be in force{where} on {when} together with {earlier}: "
                     "end one the day before the other starts."
                 )
     return sentences

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from rules.models import DeadlineRule, PackVersion
+from tests.browser.two_factor import admin_sign_in_with_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,11 +22,7 @@ PACK_FILE = (
 
 def admin_sign_in(page: Any, base: str) -> None:
     User.objects.create_superuser("juriste", "juriste@example.org", "not-a-real-secret")
-    page.goto(base + "/admin/login/")
-    page.fill("#id_username", "juriste")
-    page.fill("#id_password", "not-a-real-secret")
-    page.click("input[type=submit]")
-    page.wait_for_url(base + "/admin/")
+    admin_sign_in_with_code(page, base, "juriste", "not-a-real-secret")
 
 
 def test_legal_staff_read_a_rules_history_review_and_try_an_import(

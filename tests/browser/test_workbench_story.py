@@ -11,16 +11,13 @@ from django.contrib.auth.models import User
 
 from rules.models import DeadlineRule, DeadlineRuleVersion, PackVersion
 from rules.packstore import copy_as_draft
+from tests.browser.two_factor import admin_sign_in_with_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def admin_sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/admin/login/?next=/admin/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw")
-    page.click("input[type=submit]")
-    page.wait_for_url(base + "/admin/")
+    admin_sign_in_with_code(page, base, username, "pw")
 
 
 def test_legal_staff_change_a_time_limit_and_a_second_person_publishes_it(

@@ -108,8 +108,7 @@ def test_an_edit_in_a_draft_changes_the_evaluation_once_published(
     legal.post(url(version), form_data(version, offset=10, change_reason="test"))
     assert due() == "2026-04-09"  # a draft is not evaluated
     publisher = User.objects.create_superuser("second", "second@example.org", "pw")
-    second = Client()
-    second.force_login(publisher)
+    second = sign_in_verified(Client(), publisher)
     second.post(f"/admin/rules/packversion/{draft.pk}/publish/", {"reason": "Décret test"})
     assert due() == "2026-04-11"
 

@@ -22,6 +22,7 @@ from rules.engine.pack import parse_pack
 from rules.history import compare, pack_dict_as_of, published_on, subject
 from rules.models import RECORD_MODELS, DeadlineRule, DeadlineRuleVersion, LookupRow, PackVersion
 from rules.packstore import copy_as_draft, definition, load_pack
+from tests.conftest import Amend, sign_in_verified
 
 PACK_FILE = (
     Path(__file__).resolve().parents[2] / "rules" / "packs" / "asylum-reexamination" / "pack.json"
@@ -32,9 +33,7 @@ LOADED_ON = dt.date(2026, 1, 10)
 @pytest.fixture
 def legal(django_user_model: type[User]) -> Client:
     user = django_user_model.objects.create_superuser("legal", "legal@example.org", "pw")
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in_verified(Client(), user)
 
 
 def submission_rule(pack: PackVersion) -> DeadlineRule:
@@ -91,7 +90,7 @@ def test_two_versions_are_compared_field_by_field(asylum_pack: PackVersion, lega
 def test_who_changed_what_when_and_why_includes_deleted_versions(
     asylum_pack: PackVersion, legal: Client
 ) -> None:
-    rule = submission_rule(asylum_pack)
+    rule = submission_rule(copy_as_draft(asylum_pack))  # changes are made in a draft
     user = User.objects.get(username="legal")
     newest = rule.versions.order_by("-version")[0]
     with recorded_as("Décret 2026-123", user):
@@ -114,7 +113,7 @@ def test_who_changed_what_when_and_why_includes_deleted_versions(
 def test_the_admin_history_page_lists_the_versions_changed_in_the_same_save(
     asylum_pack: PackVersion, legal: Client
 ) -> None:
-    rule = submission_rule(asylum_pack)
+    rule = submission_rule(copy_as_draft(asylum_pack))  # changes are made in a draft
     user = User.objects.get(username="legal")
     newest = rule.versions.order_by("-version")[0]
     old_offset = newest.offset
@@ -131,40 +130,49 @@ def test_the_admin_history_page_lists_the_versions_changed_in_the_same_save(
     } in first_row.history_delta_changes
 
 
+def later_offset(pack: PackVersion, amend: Amend) -> tuple[PackVersion, int]:
+    """Publish today a new version of the pack whose submission time limit is 5 days longer."""
+    old_offset = submission_rule(pack).versions.order_by("-version")[0].offset
+
+    def longer(draft: PackVersion) -> None:
+        newest = submission_rule(draft).versions.order_by("-version")[0]
+        newest.offset = old_offset + 5
+        newest._change_reason = "changed later"  # type: ignore[attr-defined]
+        newest.save()
+
+    return amend(pack, longer), old_offset
+
+
 def test_the_pack_as_it_stood_on_a_day_is_the_published_version_then(
-    asylum_pack: PackVersion,
+    asylum_pack: PackVersion, amend: Amend
 ) -> None:
     loaded_on(LOADED_ON)
     assert published_on(asylum_pack.pack, LOADED_ON - dt.timedelta(days=1)) is None
     assert published_on(asylum_pack.pack, LOADED_ON) == asylum_pack
 
-    rule = submission_rule(asylum_pack)
-    newest = rule.versions.order_by("-version")[0]
-    old_offset = newest.offset
-    newest.offset = old_offset + 5
-    newest._change_reason = "changed later"  # type: ignore[attr-defined]
-    newest.save()
+    later, old_offset = later_offset(asylum_pack, amend)
+    today = timezone.localdate()
+    assert published_on(asylum_pack.pack, today) == later
 
     def offset_on(day: dt.date) -> int:
+        standing = published_on(asylum_pack.pack, day)
+        assert standing is not None
         moment = timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59)))
-        data = pack_dict_as_of(asylum_pack, moment)
+        data = pack_dict_as_of(standing, moment)
         found = next(d for d in data["deadline_rules"] if d["key"] == "ofpra_submission")
         return int(found["versions"][-1]["offset"])
 
     assert offset_on(LOADED_ON) == old_offset
-    assert offset_on(timezone.localdate()) == old_offset + 5
+    assert offset_on(today) == old_offset + 5
 
 
 def test_the_pack_as_it_stood_exports_as_its_file_and_loads_back(
-    asylum_pack: PackVersion, legal: Client
+    asylum_pack: PackVersion, legal: Client, amend: Amend
 ) -> None:
     exported = io.StringIO()
     call_command("exportrulepack", "asylum-reexamination", stdout=exported)
     loaded_on(LOADED_ON)
-    rule = submission_rule(asylum_pack)
-    newest = rule.versions.order_by("-version")[0]
-    newest.offset += 5
-    newest.save()
+    later_offset(asylum_pack, amend)
 
     url = f"/admin/rules/workbench/packs/{asylum_pack.pack_id}/as-of/"
     page = legal.get(url, {"date": LOADED_ON.isoformat()}).content.decode()

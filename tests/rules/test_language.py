@@ -148,16 +148,20 @@ def test_french_explanations_never_nest_brackets(
 
 
 def test_notes_and_source_titles_follow_the_language(
-    asylum_pack: PackVersion, token_client: APIClient
+    asylum_pack: PackVersion, token_client: APIClient, amend: Amend
 ) -> None:
     english = evaluate(token_client)["deadlines"][0]
-    asylum_pack.translations.create(
-        language="fr", source=english["source"]["title"], text="Titre de la source en français"
-    )
-    if english.get("notes"):
-        asylum_pack.translations.create(
-            language="fr", source=english["notes"], text="Note en français"
+
+    def translate(draft: PackVersion) -> None:
+        draft.translations.create(
+            language="fr", source=english["source"]["title"], text="Titre de la source en français"
         )
+        if english.get("notes"):
+            draft.translations.create(
+                language="fr", source=english["notes"], text="Note en français"
+            )
+
+    amend(asylum_pack, translate)
     french = evaluate(token_client, language="fr")["deadlines"][0]
     assert french["source"]["title"] == "Titre de la source en français"
     if english.get("notes"):
@@ -166,13 +170,16 @@ def test_notes_and_source_titles_follow_the_language(
 
 
 def test_status_labels_are_words_not_codes(
-    asylum_pack: PackVersion, token_client: APIClient
+    asylum_pack: PackVersion, token_client: APIClient, amend: Amend
 ) -> None:
     english = evaluate(token_client)
     assert english["right_to_remain"]["status"] == "until_ofpra_decision"
     assert "_" not in english["right_to_remain"]["status_label"]
-    asylum_pack.translations.create(
-        language="en", source="until_ofpra_decision", text="until OFPRA decides"
+    amend(
+        asylum_pack,
+        lambda draft: draft.translations.create(
+            language="en", source="until_ofpra_decision", text="until OFPRA decides"
+        ),
     )
     assert evaluate(token_client)["right_to_remain"]["status_label"] == "until OFPRA decides"
 

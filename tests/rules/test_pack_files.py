@@ -16,6 +16,7 @@ from django.test import Client
 
 from rules.models import DeadlineRuleVersion, PackVersion
 from rules.pack_files import PackFileError, preview_import, read_pack_file
+from tests.conftest import sign_in_verified
 
 SHIPPED = Path(__file__).resolve().parents[2] / "rules" / "packs" / "asylum-reexamination"
 PACK_FILE = SHIPPED / "pack.json"
@@ -25,9 +26,7 @@ IMPORT_URL = "/admin/rules/workbench/import/"
 @pytest.fixture
 def legal(django_user_model: type[User]) -> Client:
     user = django_user_model.objects.create_superuser("legal", "legal@example.org", "pw")
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in_verified(Client(), user)
 
 
 def shipped() -> dict[str, Any]:

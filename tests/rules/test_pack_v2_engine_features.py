@@ -10,16 +10,22 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
 from rules.engine.pack import dump_pack, parse_pack
-from rules.models import DeadlineRuleVersion, HolidayAdjustmentVersion, PackVersion
+from rules.models import (
+    DeadlineRuleVersion,
+    HolidayAdjustmentDay,
+    HolidayAdjustmentVersion,
+    PackVersion,
+)
 from rules.pack_files import pack_file_text
-from rules.packstore import definition, load_pack
+from rules.packstore import copy_as_draft, definition, load_pack
+from tests.conftest import sign_in_verified
 from tests.engine.made_up import PROVENANCE, pack
+from tests.rules.admin_forms import change_form_data, inline_index, inline_prefix
 from tests.rules.test_admin import form_data, url
 
 
@@ -138,15 +144,21 @@ def test_the_api_warns_about_an_event_dated_after_as_of(
 @pytest.fixture
 def legal(django_user_model: type[User]) -> Client:
     user = django_user_model.objects.create_superuser("legal", "legal@example.org", "pw")
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in_verified(Client(), user)
+
+
+@pytest.fixture
+def draft(demo: PackVersion) -> PackVersion:
+    """A draft copy of the made-up pack: records are changed in a draft, never once published."""
+    return copy_as_draft(demo)
 
 
 def test_the_admin_names_an_unknown_department_and_a_missing_extension_basis(
-    demo: PackVersion, legal: Client
+    draft: PackVersion, legal: Client
 ) -> None:
-    version = DeadlineRuleVersion.objects.get(rule__key="filing", version=2)
+    version = DeadlineRuleVersion.objects.get(
+        rule__pack_version=draft, rule__key="filing", version=2
+    )
     response = legal.post(
         url(version),
         form_data(version, departments="971, 999", extension_basis="", change_reason="test"),
@@ -157,42 +169,61 @@ def test_the_admin_names_an_unknown_department_and_a_missing_extension_basis(
 
 
 def test_the_admin_saves_a_department_list_that_the_engine_then_uses(
-    demo: PackVersion, legal: Client
+    draft: PackVersion, legal: Client
 ) -> None:
-    version = DeadlineRuleVersion.objects.get(rule__key="filing", version=2)
+    version = DeadlineRuleVersion.objects.get(
+        rule__pack_version=draft, rule__key="filing", version=2
+    )
     response = legal.post(
         url(version), form_data(version, departments="971, 57", change_reason="Mayotte too")
     )
     assert response.status_code == 302
-    parsed = definition(PackVersion.objects.get(pk=demo.pk))
+    parsed = definition(PackVersion.objects.get(pk=draft.pk))
     assert parsed.deadline_rules[0].versions[1].departments == ("971", "57")
 
 
 def test_the_admin_shows_the_anchor_event_and_the_holiday_adjustments(
-    demo: PackVersion, legal: Client
+    draft: PackVersion, legal: Client
 ) -> None:
-    page = legal.get(url(demo)).content.decode()
+    page = legal.get(url(draft)).content.decode()
     assert 'name="anchor_event"' in page
-    adjustment = HolidayAdjustmentVersion.objects.get()
+    adjustment = HolidayAdjustmentVersion.objects.get(pack_version=draft)
     page = legal.get(url(adjustment)).content.decode()
     assert "Local fair" in page
 
 
-def test_a_holiday_adjustment_record_names_a_bad_subdivision_and_date(demo: PackVersion) -> None:
-    adjustment = HolidayAdjustmentVersion.objects.get()
-    day = adjustment.days.first()
-    assert day is not None
-    day.subdivision, day.date = "99", "02-30"
-    with pytest.raises(ValidationError) as caught:
-        day.full_clean()
-    assert "unknown subdivision '99'" in caught.value.message_dict["subdivision"][0]
-    assert caught.value.message_dict["date"] == [
-        "expected a date (YYYY-MM-DD) or a day of every year (MM-DD)"
-    ]
+def test_the_admin_names_a_holiday_adjustments_bad_subdivision_and_date(
+    draft: PackVersion, legal: Client
+) -> None:
+    adjustment = HolidayAdjustmentVersion.objects.get(pack_version=draft)
+    page = legal.get(url(adjustment))
+    data = change_form_data(page)
+    prefix = inline_prefix(page, "holidayadjustmentday")
+    row = inline_index(data, prefix, "name", "Local fair")
+    data[f"{prefix}-{row}-subdivision"] = "99"
+    data[f"{prefix}-{row}-date"] = "02-30"
+    data["change_reason"] = "test"
+    response = legal.post(url(adjustment), data)
+    assert response.status_code == 200
+    formset = next(
+        i.formset
+        for i in response.context["inline_admin_formsets"]
+        if i.formset.model is HolidayAdjustmentDay
+    )
+    errors = formset.forms[row].errors
+    assert "unknown subdivision '99'" in errors["subdivision"][0]
+    assert errors["date"] == ["expected a date (YYYY-MM-DD) or a day of every year (MM-DD)"]
+    assert adjustment.days.filter(subdivision="99").count() == 0
 
 
-def test_a_pack_version_record_names_an_unknown_anchor_event(demo: PackVersion) -> None:
-    demo.anchor_event = "lodgde"
-    with pytest.raises(ValidationError) as caught:
-        demo.full_clean()
-    assert caught.value.message_dict["anchor_event"] == ["no event type 'lodgde'"]
+def test_the_admin_names_a_pack_versions_unknown_anchor_event(
+    draft: PackVersion, legal: Client
+) -> None:
+    page = legal.get(url(draft))
+    data = change_form_data(page)
+    data.update(anchor_event="lodgde", change_reason="test")
+    response = legal.post(url(draft), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["anchor_event"] == ["no event type 'lodgde'"]
+    draft.refresh_from_db()
+    assert draft.anchor_event == "lodged"

@@ -19,7 +19,9 @@ from rules.models import (
     PackVersion,
     Scenario,
 )
+from rules.packstore import copy_as_draft
 from rules.review import STALE, UNCOVERED, UNSURE, UNTRANSLATED, ReviewItem, review_items
+from tests.conftest import Amend, sign_in_verified
 
 REVIEW_URL = "/admin/rules/workbench/review/"
 
@@ -27,9 +29,7 @@ REVIEW_URL = "/admin/rules/workbench/review/"
 @pytest.fixture
 def legal(django_user_model: type[User]) -> Client:
     user = django_user_model.objects.create_superuser("legal", "legal@example.org", "pw")
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in_verified(Client(), user)
 
 
 def of(category: str, today: dt.date | None = None) -> list[ReviewItem]:
@@ -45,11 +45,17 @@ def covering(keys: list[str], pack: PackVersion) -> Scenario:
     )
 
 
+@pytest.fixture
+def draft(asylum_pack: PackVersion) -> PackVersion:
+    """A draft copy of the shipped pack: drafts are reviewed too, and only they change."""
+    return copy_as_draft(asylum_pack)
+
+
 def test_a_version_marked_unsure_is_listed_with_its_page_until_it_is_made_sure(
-    asylum_pack: PackVersion,
+    draft: PackVersion,
 ) -> None:
     version = (
-        DeadlineRuleVersion.objects.filter(rule__pack_version=asylum_pack)
+        DeadlineRuleVersion.objects.filter(rule__pack_version=draft)
         .exclude(confidence="unsure")
         .first()
     )
@@ -67,21 +73,25 @@ def test_a_version_marked_unsure_is_listed_with_its_page_until_it_is_made_sure(
 
 
 def test_a_pack_past_its_review_horizon_or_verified_over_a_year_ago_is_listed(
-    asylum_pack: PackVersion,
+    draft: PackVersion,
 ) -> None:
     today = dt.date(2026, 6, 1)
-    asylum_pack.reviewed_until = dt.date(2026, 5, 31)
-    asylum_pack.verified_on = dt.date(2025, 5, 1)
-    asylum_pack.save()
-    texts = [i.text for i in of(STALE, today)]
+
+    def stale() -> list[str]:
+        return [i.text for i in of(STALE, today) if i.pack_version == str(draft)]
+
+    draft.reviewed_until = dt.date(2026, 5, 31)
+    draft.verified_on = dt.date(2025, 5, 1)
+    draft.save()
+    texts = stale()
     assert len(texts) == 2
     assert any("2026-05-31" in t for t in texts)
     assert any("2025-05-01" in t for t in texts)
 
-    asylum_pack.reviewed_until = dt.date(2026, 12, 31)
-    asylum_pack.verified_on = dt.date(2026, 3, 1)
-    asylum_pack.save()
-    assert of(STALE, today) == []
+    draft.reviewed_until = dt.date(2026, 12, 31)
+    draft.verified_on = dt.date(2026, 3, 1)
+    draft.save()
+    assert stale() == []
 
 
 def test_a_deadline_no_scenario_covers_is_listed_until_a_scenario_names_it(
@@ -98,33 +108,29 @@ def test_a_deadline_no_scenario_covers_is_listed_until_a_scenario_names_it(
 
 
 def test_a_text_without_a_french_translation_is_listed_until_it_is_translated(
-    asylum_pack: PackVersion,
+    draft: PackVersion,
 ) -> None:
     assert of(UNTRANSLATED) == []
-    rule = DeadlineRule.objects.get(pack_version=asylum_pack, key="ofpra_submission")
-    translation = PackTranslation.objects.get(
-        pack_version=asylum_pack, language="fr", source=rule.label
-    )
+    rule = DeadlineRule.objects.get(pack_version=draft, key="ofpra_submission")
+    translation = PackTranslation.objects.get(pack_version=draft, language="fr", source=rule.label)
     text = translation.text
     translation.delete()
     listed = of(UNTRANSLATED)
     assert len(listed) == 1
     assert rule.label in listed[0].text
-    assert listed[0].url.endswith(f"/packversion/{asylum_pack.pk}/change/#translations-group")
-    PackTranslation.objects.create(
-        pack_version=asylum_pack, language="fr", source=rule.label, text=text
-    )
+    assert listed[0].url.endswith(f"/packversion/{draft.pk}/change/#translations-group")
+    PackTranslation.objects.create(pack_version=draft, language="fr", source=rule.label, text=text)
     assert of(UNTRANSLATED) == []
 
 
 def test_the_review_page_and_the_admin_banner_list_the_items(
-    asylum_pack: PackVersion, legal: Client
+    draft: PackVersion, legal: Client
 ) -> None:
-    asylum_pack.reviewed_until = timezone.localdate() - dt.timedelta(days=1)
-    asylum_pack.save()
+    draft.reviewed_until = timezone.localdate() - dt.timedelta(days=1)
+    draft.save()
     page = legal.get(REVIEW_URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Packs to review again" in page
-    assert f"/admin/rules/packversion/{asylum_pack.pk}/change/" in page
+    assert f"/admin/rules/packversion/{draft.pk}/change/" in page
     count = len(review_items())
     index = legal.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="review-banner"' in index
@@ -132,17 +138,28 @@ def test_the_review_page_and_the_admin_banner_list_the_items(
     assert REVIEW_URL in index
 
 
-def test_no_banner_when_nothing_is_left_to_review(asylum_pack: PackVersion, legal: Client) -> None:
-    for rule in DeadlineRule.objects.filter(pack_version=asylum_pack):
-        covering([rule.key], asylum_pack)
-    DeadlineRuleVersion.objects.filter(confidence="unsure").update(confidence="certain")
-    for model_versions in (asylum_pack.milestones, asylum_pack.warnings):
-        model_versions.filter(confidence="unsure").update(confidence="certain")
-    LookupTableVersion.objects.filter(confidence="unsure").update(confidence="certain")
-    OutcomeRule.objects.filter(confidence="unsure").update(confidence="certain")
-    asylum_pack.reviewed_until = None
-    asylum_pack.verified_on = timezone.localdate()
-    asylum_pack.save()
+def test_no_banner_when_nothing_is_left_to_review(
+    asylum_pack: PackVersion, legal: Client, amend: Amend
+) -> None:
+    def nothing_unsure(draft: PackVersion) -> None:
+        DeadlineRuleVersion.objects.filter(rule__pack_version=draft, confidence="unsure").update(
+            confidence="certain"
+        )
+        for model_versions in (draft.milestones, draft.warnings):
+            model_versions.filter(confidence="unsure").update(confidence="certain")
+        LookupTableVersion.objects.filter(table__pack_version=draft, confidence="unsure").update(
+            confidence="certain"
+        )
+        OutcomeRule.objects.filter(outcome__pack_version=draft, confidence="unsure").update(
+            confidence="certain"
+        )
+        draft.reviewed_until = timezone.localdate() + dt.timedelta(days=365)
+        draft.verified_on = timezone.localdate()
+        draft.save()
+
+    published = amend(asylum_pack, nothing_unsure)
+    for rule in DeadlineRule.objects.filter(pack_version=published):
+        covering([rule.key], published)
     assert review_items() == []
     index = legal.get("/admin/").content.decode()
     assert 'id="review-banner"' not in index

@@ -17,6 +17,7 @@ from django.test import Client
 from rules import services
 from rules.models import DeadlineRule, DeadlineRuleVersion, PackVersion
 from rules.packstore import copy_as_draft
+from tests.conftest import sign_in_verified
 from tests.rules.admin_forms import add_inline_row, change_form_data, inline_index, inline_prefix
 
 CASE = {
@@ -34,9 +35,7 @@ def lawyer(django_user_model: type[User]) -> User:
 
 @pytest.fixture
 def legal(lawyer: User) -> Client:
-    client = Client()
-    client.force_login(lawyer)
-    return client
+    return sign_in_verified(Client(), lawyer)
 
 
 @pytest.fixture

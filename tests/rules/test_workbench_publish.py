@@ -14,6 +14,7 @@ from django.test import Client
 from rules import workbench
 from rules.models import DeadlineRuleVersion, PackVersion
 from rules.packstore import copy_as_draft
+from tests.conftest import sign_in_verified
 
 
 @pytest.fixture
@@ -170,8 +171,7 @@ def test_the_publish_page_shows_the_checks_and_refuses_then_accepts_in_the_admin
     asylum_pack: PackVersion, edited_draft: PackVersion, lawyer: User, reviewer: User
 ) -> None:
     url = f"/admin/rules/packversion/{edited_draft.pk}/publish/"
-    alone = Client()
-    alone.force_login(lawyer)
+    alone = sign_in_verified(Client(), lawyer)
     page = alone.get(url).content.decode()
     assert "The draft is a valid pack." in page
     assert f"/admin/cases/impactrun/?pack_version={edited_draft.pk}" in page
@@ -180,8 +180,7 @@ def test_the_publish_page_shows_the_checks_and_refuses_then_accepts_in_the_admin
     assert refused.status_code == 200
     assert "You made the last change to this draft" in refused.content.decode()
 
-    second = Client()
-    second.force_login(reviewer)
+    second = sign_in_verified(Client(), reviewer)
     accepted = second.post(url, {"reason": "Décret 2026-xx"})
     assert accepted.status_code == 302
     assert statuses(asylum_pack) == [(1, "retired"), (2, "published")]

@@ -15,13 +15,13 @@ from rules.models import (
     ReadOnlyVersion,
 )
 from rules.packstore import copy_as_draft
+from tests.conftest import sign_in_verified
 
 
 @pytest.fixture
 def legal(django_user_model: type[User]) -> Client:
-    client = Client()
-    client.force_login(django_user_model.objects.create_superuser("legal", "l@example.org", "pw"))
-    return client
+    user = django_user_model.objects.create_superuser("legal", "l@example.org", "pw")
+    return sign_in_verified(Client(), user)
 
 
 def submission(pack: PackVersion) -> DeadlineRuleVersion:

@@ -16,6 +16,7 @@ from rules import scenarios, workbench
 from rules.models import DeadlineRuleVersion, PackVersion, Scenario
 from rules.packstore import copy_as_draft
 from rules.services import evaluate_request
+from tests.conftest import sign_in_verified
 
 SHIPPED = Path(__file__).resolve().parents[2] / "rules" / "packs" / "asylum-reexamination"
 REQUEST = {
@@ -147,8 +148,7 @@ def test_a_case_saved_as_a_scenario_keeps_its_facts_and_todays_results(
 def test_the_scenario_admin_names_the_bad_field_and_runs_scenarios(
     asylum_pack: PackVersion, lawyer: User
 ) -> None:
-    client = Client()
-    client.force_login(lawyer)
+    client = sign_in_verified(Client(), lawyer)
     response = client.post(
         "/admin/rules/scenario/add/",
         {
