@@ -355,6 +355,18 @@ class PackRecordAdmin(RuleHistoryAdmin):
         messages.error(request, f"Nothing was saved: the pack would be invalid ({text}).")
         return HttpResponseRedirect(request.get_full_path())
 
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        # A save the whole-pack check refused was rolled back: nothing to log (and logging in
+        # the rolled-back transaction would fail).
+        if getattr(request, "_pack_errors", None):
+            return None
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if getattr(request, "_pack_errors", None):
+            return None
+        return super().log_change(request, obj, message)
+
     def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
         return self._refused(request) or super().response_add(request, obj, post_url_continue)
 

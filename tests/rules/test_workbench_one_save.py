@@ -139,7 +139,7 @@ def test_new_version_of_this_rule_is_filled_from_the_version_in_force_and_closes
     rule = DeadlineRule.objects.get(pack_version=draft, key="ofpra_submission")
     new_version_url = f"/admin/rules/deadlinerule/{rule.pk}/new-version/"
     assert new_version_url in page
-    assert "New version of this rule" in page
+    assert "Nouvelle version de cette règle" in page  # the admin speaks French by default
 
     form = legal.get(new_version_url).context["form"]
     # Filled from version 2, the newest: nothing to retype but what changes.
