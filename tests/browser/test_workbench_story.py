@@ -41,7 +41,7 @@ def test_legal_staff_change_a_time_limit_and_a_second_person_publishes_it(
     assert "v1 published" in rows.nth(1).inner_text()
     rows.nth(0).locator("th a").click()
 
-    page.click("text=New version of this rule")
+    page.click("text=Nouvelle version de cette règle")
     assert page.input_value("#id_offset") == "8"
     assert page.input_value("#id_legal_basis") == "CESEDA R531-36"
     page.fill("#id_applies_from", "2026-04-05")
@@ -58,7 +58,7 @@ def test_legal_staff_change_a_time_limit_and_a_second_person_publishes_it(
     assert versions[3] == (dt.date(2026, 4, 5), None, 10)
 
     page.goto(base + f"/admin/rules/packversion/{draft.pk}/change/")
-    page.click("text=Publish…")
+    page.click("text=Publier…")
     page.fill("#id_reason", "Décret 2026-xx")
     page.click("text=Publish this version")
     refusal = page.locator("#publish-refusals").inner_text()
