@@ -309,7 +309,7 @@ class BareRuleset:
         """Run actions in fresh sessions before any batch that durable may leave unhandled.
 
         delete_state on a state slot where no action ever ran reads uninitialised memory and
-        kills the process (shared/notes/durable-rules.md); a batch in which one fact matches no
+        kills the process (README: durable_rules); a batch in which one fact matches no
         rule runs no action, so the slots are first used with facts that all match.
         """
         for i in range(MAX_LIVE_SESSIONS + 16):

@@ -1,4 +1,4 @@
-"""POST /api/v1/evaluate and the rule-pack read endpoints (shared/spec/api.md).
+"""POST /api/v1/evaluate and the rule-pack read endpoints (docs/api.md).
 
 The body is read and parsed here rather than by DRF's parsers so that every malformed request,
 including one that is not JSON, too large or nested too deeply, gets the contract's 400 shape.

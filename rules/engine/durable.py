@@ -6,7 +6,7 @@ asserted in batches, and the "actions" it schedules read back as plain messages 
 on which facts) without running durable's Python action machinery. That machinery costs 20-25 µs
 per firing and may run actions on a background thread; reading the messages costs ~2 µs.
 
-Every sharp edge listed in shared/notes/durable-rules.md that this code relies on has a test in
+Every sharp edge listed in README: durable_rules that this code relies on has a test in
 tests/engine/test_durable_edges.py.
 """
 
@@ -32,7 +32,7 @@ _INIT_DEFINITION = {"all": [{"m": {"$and": [{"$s": 1}, {"$nex": {"ready": 1}}]}}
 # never matches a rule of ours (it would re-fire forever).
 FACT_KIND_FIELD = "t"
 
-# Limits found in the C code (shared/notes/durable-rules.md); the pack validator stays far below.
+# Limits found in the C code (README: durable_rules); the pack validator stays far below.
 MAX_RULES = 400
 MAX_LIVE_SESSIONS = 1024
 

@@ -47,7 +47,7 @@ CATALOGUES = (
 )
 
 # The shipped pack version 1's texts with no French translation (and its codes with no words for
-# an English reader). Pack version 2 (../shared/spec/asylum-reexamination.md §7.7) translates
+# an English reader). Pack version 2 (README: Known limits) translates
 # them: then these lists empty and the skips below go away.
 PACK_V1_WITHOUT_FRENCH = frozenset(
     {

@@ -1,6 +1,6 @@
 """The sharp edges of durable_rules 2.0.28 that rules/engine/durable.py relies on.
 
-Each test proves one edge listed in shared/notes/durable-rules.md, through the wrapper
+Each test proves one edge listed in README: durable_rules, through the wrapper
 (CompiledRuleset, Session). Whatever a regression could turn into a native crash (segfault,
 SIGFPE) or a hang runs in a child interpreter with a timeout, so it fails the test instead of
 killing pytest. A ruleset name can be registered once per process: every test uses fresh names.

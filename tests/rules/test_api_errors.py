@@ -1,4 +1,4 @@
-"""POST /api/v1/evaluate refuses malformed input with the contract's 400 (shared/spec/api.md).
+"""POST /api/v1/evaluate refuses malformed input with the contract's 400 (docs/api.md).
 
 Every error response has exactly the shape {"errors": [{"field": str, "message": str}, ...]},
 and every 400 names the field path at fault (e.g. `events[1].date`). Never a 500 for bad input.
