@@ -19,6 +19,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from project.beat import ensure_interval_task
+
 from .models import Case, CaseEvent, CaseView, NewElement
 
 ANONYMISED = "anonymised"
@@ -163,22 +165,16 @@ ANONYMISE_SCHEDULE_NAME = "anonymise closed cases"
 
 def ensure_anonymisation_schedule(*, using: str = "default", **kwargs: Any) -> None:
     """post_migrate: the daily beat entry of the anonymisation task (kept if an admin edited it)."""
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
     from .tasks import ANONYMISE_TASK
 
-    if PeriodicTask.objects.using(using).filter(name=ANONYMISE_SCHEDULE_NAME).exists():
-        return
-    daily, _ = IntervalSchedule.objects.using(using).get_or_create(
-        every=1, period=IntervalSchedule.DAYS
-    )
-    PeriodicTask.objects.using(using).create(
+    # A missed day is done by the next run: nothing piles up behind a stopped worker.
+    ensure_interval_task(
         name=ANONYMISE_SCHEDULE_NAME,
         task=ANONYMISE_TASK,
-        interval=daily,
-        # A missed day is done by the next run: nothing piles up behind a stopped worker.
-        expire_seconds=24 * 3600,
+        every=1,
+        period="days",
         description="Anonymises closed cases past CASE_RETENTION_DAYS (cases/privacy.py).",
+        using=using,
     )
 
 

@@ -15,12 +15,12 @@ database flush (TransactionTestCase), which empties every table.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
+
+from project.beat import ensure_interval_task
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped_messages"
 PLANNER_TASK = "notifications.plan_due_alerts"
@@ -83,26 +83,16 @@ def ensure_shipped_templates(*, using: str = "default", **kwargs: Any) -> int:
 
 
 def ensure_beat_schedule(*, using: str = "default", **kwargs: Any) -> None:
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
     ensure_sweep_schedule(using=using)
-    if PeriodicTask.objects.using(using).filter(name=PLANNER_SCHEDULE_NAME).exists():
-        return
-    minutes = max(1, settings.ALERT_PLANNER_INTERVAL_MINUTES)
-    interval, _ = IntervalSchedule.objects.using(using).get_or_create(
-        every=minutes, period=IntervalSchedule.MINUTES
-    )
-    PeriodicTask.objects.using(using).create(
+    ensure_interval_task(
         name=PLANNER_SCHEDULE_NAME,
         task=PLANNER_TASK,
-        interval=interval,
-        # A run not started within one interval is dropped, not piled up behind a stopped
-        # worker: the next one does the same work.
-        expire_seconds=minutes * 60,
-        # Due at once: the first run happens when beat starts, not one interval later.
-        last_run_at=timezone.now() - dt.timedelta(minutes=minutes),
+        every=max(1, settings.ALERT_PLANNER_INTERVAL_MINUTES),
+        period="minutes",
+        due_now=True,
         description="Plans the alerts of the cases changed since its last run and queues the "
         "due ones (notifications/README.md).",
+        using=using,
     )
 
 
