@@ -1,6 +1,6 @@
 """Pack version 2 (the legal review of November 2026), ready as a draft beside the shipped pack.
 
-`rules/packs/asylum-reexamination/next/` holds version 2 and its hand-worked scenarios. It is not
+`rules/packs/asylum-reexamination/v2/` holds version 2 and its hand-worked scenarios. It is not
 loaded by default: shipping it as the published version needs a publishing path for shipped
 files that re-evaluates open cases (see the README's known limits). Until then these tests keep
 it valid and keep its scenarios true, so legal staff can import it as a draft and publish it.
@@ -20,7 +20,7 @@ from rules.packstore import load_pack
 from rules.scenarios import compare
 from rules.services import evaluate_request
 
-NEXT = Path(__file__).resolve().parents[2] / "rules" / "packs" / "asylum-reexamination" / "next"
+NEXT = Path(__file__).resolve().parents[2] / "rules" / "packs" / "asylum-reexamination" / "v2"
 SCENARIOS = sorted((NEXT / "scenarios").glob("*.json"))
 
 
