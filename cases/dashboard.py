@@ -21,6 +21,7 @@ from rules.models import RulePack
 from .access import visible_cases, visible_deadlines
 from .forms import ProcedureChoiceField, person_name
 from .models import Case, Deadline, Membership
+from .procedures import DeadlineDescriptions
 from .reevaluation import is_recomputing
 
 OVERDUE, TODAY, WEEK, LATER, SUSPENDED = "overdue", "today", "week", "later", "suspended"
@@ -230,7 +231,7 @@ def bucket_counts(deadlines: QuerySet[Deadline], today: dt.date) -> dict[str, in
 def rows(
     deadlines: Any,
     today: dt.date,
-    descriptions: dict[tuple[int, str], str],
+    descriptions: DeadlineDescriptions,
     recomputing: dict[int, int] | None = None,
 ) -> list[Row]:
     """`recomputing`: reevaluation.recomputing_versions(), read once per page."""
@@ -239,7 +240,7 @@ def rows(
         Row(
             d,
             bucket_of(d.due, today),
-            descriptions.get((d.case.procedure_id, d.key), ""),
+            descriptions.of(d),
             is_recomputing(d.case, running),
         )
         for d in deadlines

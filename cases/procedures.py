@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import get_language
 
 from rules.engine.evaluate import CompiledPack
 from rules.engine.pack import Outcome
-from rules.models import DeadlineRule, EventType, PackVersion, RulePack
+from rules.models import DeadlineRuleVersion, EventType, PackVersion, RulePack
 from rules.services import PackUnavailable, published_pack, published_version
 from rules.services import code_labeller as _codes
 from rules.services import translator as _tr
@@ -83,19 +84,43 @@ def authority_outcome(procedure_key: str) -> str | None:
     return compiled.definition.authority_outcome
 
 
-def deadline_descriptions() -> dict[tuple[int, str], str]:
-    """(procedure id, deadline key) -> what the deadline asks for, from published versions, in
-    the active language (the pack's translations)."""
-    rows = (
-        DeadlineRule.objects.filter(pack_version__status=PackVersion.Status.PUBLISHED)
-        .order_by("pack_version__number")
-        .values_list("pack_version__pack_id", "pack_version__pack__key", "key", "description")
-    )
-    texts: dict[str, Callable[[str], str]] = {}
-    descriptions: dict[tuple[int, str], str] = {}
-    # Ordered by version number: a newer published version's text wins.
-    for pack_id, pack_key, key, description in rows:
-        if pack_key not in texts:
-            texts[pack_key] = translator(pack_key)
-        descriptions[(pack_id, key)] = texts[pack_key](description)
-    return descriptions
+class DeadlineDescriptions:
+    """What each deadline asks for, in the words of the rule version that produced it (a 7-day
+    version says 7 days), else the rule's; from published versions, in the active language."""
+
+    def __init__(self) -> None:
+        rows = (
+            DeadlineRuleVersion.objects.filter(
+                rule__pack_version__status=PackVersion.Status.PUBLISHED
+            )
+            .order_by("rule__pack_version__number", "version")
+            .values_list(
+                "rule__pack_version__pack_id",
+                "rule__pack_version__pack__key",
+                "rule__key",
+                "version",
+                "description",
+                "rule__description",
+            )
+        )
+        texts: dict[str, Callable[[str], str]] = {}
+        self.by_version: dict[tuple[int, str, int], str] = {}
+        self.by_rule: dict[tuple[int, str], str] = {}
+        # Ordered by pack version number: a newer published version's text wins.
+        for pack_id, pack_key, key, version, description, rule_description in rows:
+            if pack_key not in texts:
+                texts[pack_key] = translator(pack_key)
+            text = texts[pack_key]
+            self.by_rule[(pack_id, key)] = text(rule_description)
+            self.by_version[(pack_id, key, version)] = text(description or rule_description)
+
+    def of(self, deadline: Any) -> str:
+        """The description for a stored deadline (its case's procedure, key and rule version)."""
+        procedure_id = deadline.case.procedure_id
+        found = self.by_version.get((procedure_id, deadline.key, deadline.rule_version))
+        return found if found is not None else self.by_rule.get((procedure_id, deadline.key), "")
+
+
+def deadline_descriptions() -> DeadlineDescriptions:
+    """What each deadline asks for: `deadline_descriptions().of(deadline)`."""
+    return DeadlineDescriptions()

@@ -657,6 +657,7 @@ class DeadlineRuleVersionInline(DraftInline, admin.StackedInline):
     extra = 0
     fieldsets = (
         ProvenanceFieldsets.provenance,
+        ("What it asks for", {"fields": ("description",)}),
         (
             "Trigger",
             {
@@ -782,7 +783,8 @@ class LookupTableAdmin(PackRecordAdmin):
 class LookupRowInline(DraftInline, admin.TabularInline):
     model = LookupRow
     extra = 0
-    fields = ("position", "key", "value", "label")
+    fields = ("position", "key", "value", "label", "confidence", "notes")
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 1})}}
 
 
 @admin.register(LookupTableVersion)
@@ -825,14 +827,23 @@ class HolidayAdjustmentVersionAdmin(PackRecordAdmin):
 
 @admin.register(LookupRow)
 class LookupRowAdmin(PackRecordAdmin):
-    list_display = ("key", "value", "label", "table_version", "pack_version_status")
+    list_display = ("key", "value", "label", "confidence", "table_version", "pack_version_status")
     list_filter = (
         "table_version__table__pack_version__status",
         "table_version__table__pack_version",
         "table_version__table",
     )
     search_fields = ("key", "value", "label")
-    fields = ("table_version", "position", "key", "value", "label", "change_reason")
+    fields = (
+        "table_version",
+        "position",
+        "key",
+        "value",
+        "label",
+        "confidence",
+        "notes",
+        "change_reason",
+    )
 
 
 @admin.register(Milestone)

@@ -46,6 +46,10 @@ class RuleRef(serializers.Serializer[Any]):
 class Deadline(serializers.Serializer[Any]):
     key = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
+    description = serializers.CharField(
+        help_text="What the step asks for, in the words of the rule version applied (its own "
+        "numbers), in the reader's language; empty when the pack has none.",
+    )
     due = serializers.DateField(allow_null=True, help_text="null only while suspended")
     status = serializers.ChoiceField(
         choices=["open", "met", "missed", "suspended", "possibly_open", "possibly_met"]
@@ -76,6 +80,11 @@ class Status(serializers.Serializer[Any]):
 class Authority(serializers.Serializer[Any]):
     department = serializers.CharField()
     name = serializers.CharField()
+    confidence = serializers.ChoiceField(
+        choices=["certain", "likely", "unsure"],
+        help_text="How sure the pack is of this row of its table (the row's own confidence, "
+        "else the table version's).",
+    )
 
 
 class Warning(serializers.Serializer[Any]):

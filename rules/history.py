@@ -220,7 +220,14 @@ def version_fields(record: Any) -> list[tuple[str, Any]]:
             key=lambda r: (r.position, r.id),
         )
         values.append(
-            ("rows", "; ".join(f"{r.key} → {r.value}" for r in rows if r.history_type != "-"))
+            (
+                "rows",
+                "; ".join(
+                    f"{r.key} → {r.value}" + (f" ({r.confidence})" if r.confidence else "")
+                    for r in rows
+                    if r.history_type != "-"
+                ),
+            )
         )
     return values
 

@@ -408,6 +408,13 @@ class LookupRow(PackRecord):
     key = models.CharField(max_length=50)
     value = models.CharField(max_length=200, blank=True)
     label = models.CharField(max_length=300, blank=True)
+    confidence = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=CONFIDENCE_CHOICES,
+        help_text="How sure the pack is of this row; empty: the table version's confidence.",
+    )
+    notes = models.TextField(blank=True, help_text="Why this row's confidence differs, if it does.")
     history = HistoricalRecords()
 
     class Meta:
@@ -557,6 +564,11 @@ class DeadlineRuleVersion(Provenance):
         blank=True,
         choices=CONFIDENCE_CHOICES,
         help_text="Confidence in the possible extension.",
+    )
+    description = models.TextField(
+        blank=True,
+        help_text="What the deadline asks for under this version, with its own numbers "
+        "(e.g. 7 days); empty: the rule's description. Its French goes in the translations.",
     )
     history = HistoricalRecords()
 

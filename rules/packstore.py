@@ -66,7 +66,7 @@ PACK_FIELDS = (
 )
 EVENT_TYPE_FIELDS = ("code", "label", "description")
 TABLE_FIELDS = ("key", "label", "description")
-ROW_FIELDS = ("key", "value", "label")
+ROW_FIELDS = ("key", "value", "label", "confidence", "notes")
 MILESTONE_FIELDS = ("key", "label", "from_deadline", "fallback_event", "fallback_choice")
 DEADLINE_FIELDS = ("key", "label", "description", "version_by")
 DEADLINE_VERSION_FIELDS = (
@@ -88,6 +88,7 @@ DEADLINE_VERSION_FIELDS = (
     "extension",
     "extension_basis",
     "extension_confidence",
+    "description",
 )
 HOLIDAY_DAY_FIELDS = ("subdivision", "date", "action", "name")
 OUTCOME_FIELDS = ("key", "label", "shape")

@@ -185,6 +185,13 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event_labels = {t.code: text(t.label) for t in event_types}
     evaluation = case.evaluation_for(get_language() or "")
     rule_pack = evaluation.get("rule_pack") or {}
+    authority = evaluation.get(authority_key) if authority_key else None
+    # How sure the pack is of the row that names it (older evaluations do not say).
+    authority_confidence = (
+        CONFIDENCE_TEXT.get(authority.get("confidence", ""), "")
+        if isinstance(authority, dict)
+        else ""
+    )
     return render(
         request,
         "cases/case_detail.html",
@@ -198,7 +205,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "event_labels": event_labels,
             "new_elements": list(case.new_elements.all()),
             "deadlines": deadline_rows(case, day),
-            "authority": evaluation.get(authority_key) if authority_key else None,
+            "authority": authority,
+            "authority_confidence": authority_confidence,
             "has_authority": authority_key is not None,
             "outcomes": outcomes_of(case, evaluation),
             "warnings": evaluation.get("warnings", []),

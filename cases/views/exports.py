@@ -96,7 +96,7 @@ def deadlines_csv(request: HttpRequest) -> HttpResponse:
                 d.case.department,
                 procedure_name(d),
                 d.label_text,
-                descriptions.get((d.case.procedure_id, d.key), ""),
+                descriptions.of(d),
                 person_name(d.case.assigned_to),
                 d.legal_basis,
                 d.rule_version,

@@ -81,11 +81,18 @@ class LookupRow:
     key: str
     value: str
     label: str = ""
+    # How sure the pack is of this row (empty: the table version's confidence), and why.
+    confidence: str = ""
+    notes: str = ""
 
 
 @dataclass(frozen=True)
 class LookupTableVersion(Provenance):
     rows: tuple[LookupRow, ...] = ()
+
+    def row_confidence(self, row: LookupRow) -> str:
+        """A row's own confidence, else the version's."""
+        return row.confidence or self.confidence
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,9 @@ class DeadlineRuleVersion(Provenance):
     extension: str = "none"
     extension_basis: str = ""
     extension_confidence: str = ""
+    # What the deadline asks for under this version (its own numbers); empty: the rule's
+    # description.
+    description: str = ""
 
 
 @dataclass(frozen=True)

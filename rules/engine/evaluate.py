@@ -504,6 +504,8 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
     result: dict[str, Any] = {
         "key": rule.key,
         "label": ev.label_of(rule.label),
+        # What the step asks for, in the words of the version applied (else the rule's).
+        "description": ev.label_of(version.description or rule.description),
         "due": due.isoformat() if due else None,
         "status": status,
         "status_label": phrase(
@@ -623,8 +625,13 @@ def _evaluate_in(
     if pack.authority_table:
         table = compiled.table_in_force(pack.authority_table, as_of)
         row = next((r for r in table.rows if r.key == case.department), None) if table else None
-        if row is not None:
-            authority = {"department": row.value, "name": row.label}
+        if row is not None and table is not None:
+            # The row's own confidence (the table may be surer of some rows than of others).
+            authority = {
+                "department": row.value,
+                "name": row.label,
+                "confidence": table.row_confidence(row),
+            }
 
     events_by_type: dict[str, list[Event]] = defaultdict(list)
     for event in sorted(case.events, key=lambda e: e.date):

@@ -219,6 +219,10 @@ def parse_pack(raw: Any) -> PackDefinition:
                         key=r.text(f"{rpath}.key", row.get("key"), required=True, max_length=50),
                         value=r.text(f"{rpath}.value", row.get("value"), max_length=200),
                         label=r.text(f"{rpath}.label", row.get("label"), max_length=300),
+                        confidence=r.choice(
+                            f"{rpath}.confidence", row.get("confidence") or None, CONFIDENCES, ""
+                        ),
+                        notes=r.text(f"{rpath}.notes", row.get("notes"), max_length=2000),
                     )
                 )
             versions.append(LookupTableVersion(**r.provenance(vpath, version), rows=tuple(rows)))
@@ -543,6 +547,7 @@ def _parse_deadline_version(r: _Reader, path: str, raw: Any) -> DeadlineRuleVers
             CONFIDENCES,
             "",
         ),
+        description=r.text(f"{path}.description", raw.get("description")),
     )
 
 
@@ -573,7 +578,17 @@ _OMITTED_WHEN_DEFAULT = {
     "extension",
     "extension_basis",
     "extension_confidence",
+    "description",
 }
+
+
+def _dump_row(row: LookupRow) -> dict[str, Any]:
+    """A lookup row; its confidence and notes only when it has its own."""
+    data = _dump(row, ("key", "value", "label"))
+    for name in ("confidence", "notes"):
+        if getattr(row, name):
+            data[name] = getattr(row, name)
+    return data
 
 
 def _dump_deadline_version(v: DeadlineRuleVersion) -> dict[str, Any]:
@@ -625,7 +640,7 @@ def dump_pack(pack: PackDefinition) -> dict[str, Any]:
                 "versions": [
                     {
                         **_dump_provenance(v),
-                        "rows": [_dump(row, ("key", "value", "label")) for row in v.rows],
+                        "rows": [_dump_row(row) for row in v.rows],
                     }
                     for v in t.versions
                 ],

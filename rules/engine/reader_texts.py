@@ -52,7 +52,8 @@ def reader_texts(pack: PackDefinition) -> dict[str, str]:
     """Every pack text shown to a person, by text, with the path of its first use.
 
     Codes (event outcomes, outcome results) are included: a French reader needs their words.
-    Legal bases, keys and lookup rows (names of French authorities) are not translated.
+    Legal bases, keys and lookup rows' keys, values and labels (names of French authorities) are
+    not translated; a row's notes are.
     """
     found: list[tuple[str, str]] = [
         ("name", pack.name),
@@ -70,6 +71,10 @@ def reader_texts(pack: PackDefinition) -> dict[str, str]:
         found += [(f"{path}.label", table.label), (f"{path}.description", table.description)]
         for j, version in enumerate(table.versions):
             found += _provenance(version, f"{path}.versions[{j}]")
+            found += [
+                (f"{path}.versions[{j}].rows[{k}].notes", row.notes)
+                for k, row in enumerate(version.rows)
+            ]
     for i, milestone in enumerate(pack.milestones):
         path = f"milestones[{i}]"
         found += [(f"{path}.label", milestone.label), *_provenance(milestone, path)]
@@ -77,6 +82,7 @@ def reader_texts(pack: PackDefinition) -> dict[str, str]:
         path = f"deadline_rules[{i}]"
         found += [(f"{path}.label", rule.label), (f"{path}.description", rule.description)]
         for j, rule_version in enumerate(rule.versions):
+            found.append((f"{path}.versions[{j}].description", rule_version.description))
             found += _provenance(rule_version, f"{path}.versions[{j}]")
     for i, outcome in enumerate(pack.outcomes):
         path = f"outcomes[{i}]"

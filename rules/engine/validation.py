@@ -12,6 +12,7 @@ from typing import Any
 from . import conditions
 from .calendars import CalendarError, get_calendar
 from .definition import (
+    CONFIDENCES,
     KEY_PATTERN,
     MAX_RULES_PER_FACT,
     NATIONAL,
@@ -74,6 +75,13 @@ def validate_pack(pack: PackDefinition) -> list[tuple[str, str]]:
                         )
                     )
                 seen_rows.add(row.key)
+                if row.confidence and row.confidence not in CONFIDENCES:
+                    add(
+                        (
+                            f"lookup_tables[{i}].versions[{j}].rows[{k}].confidence",
+                            f"expected one of {', '.join(CONFIDENCES)} (empty: the version's)",
+                        )
+                    )
                 if table.key == pack.department_table and row.value:
                     try:
                         get_calendar(pack.holiday_country, row.value, pack.weekend_days)
