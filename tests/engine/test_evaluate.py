@@ -182,7 +182,7 @@ def test_a_second_procedure_needs_no_python_only_a_pack() -> None:
         False,
     )
     assert "moves to Monday 16 February 2026" in appeal["explanation"]
-    assert result["court"] == {"department": "57", "name": "Court of Metz"}
+    assert result["court"] == {"department": "57", "name": "Court of Metz", "confidence": "certain"}
     assert result["rule_pack"]["key"] == "demo-appeal"
 
 

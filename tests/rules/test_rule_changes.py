@@ -72,6 +72,7 @@ def test_changing_the_vosges_row_changes_the_competent_prefecture_and_its_calend
     assert response["competent_prefecture"] == {
         "department": "54",
         "name": "Préfecture de Meurthe-et-Moselle (Nancy)",
+        "confidence": "certain",
     }
     # Nancy uses the national calendar: Good Friday is a working day there (3, 7 and 8 April).
     assert deadline(token_client, "registration")["due"] == "2026-04-08"
