@@ -274,6 +274,8 @@ def add_version(
                     key=row.key,
                     value=row.value,
                     label=row.label,
+                    confidence=row.confidence,
+                    notes=row.notes,
                 )
                 for row in newest.rows.all()
             ]

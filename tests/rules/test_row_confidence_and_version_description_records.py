@@ -3,6 +3,7 @@ exported byte for byte, edited and validated in the admin, and given by the API 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -14,6 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
+from rules import workbench
 from rules.engine.pack import dump_pack, parse_pack
 from rules.models import DeadlineRuleVersion, LookupRow, LookupTableVersion, PackVersion
 from rules.pack_files import pack_file_text
@@ -176,3 +178,20 @@ def test_the_admin_saves_a_versions_description(draft: PackVersion, legal: Clien
     assert response.status_code == 302
     parsed = definition(PackVersion.objects.get(pk=draft.pk))
     assert parsed.deadline_rules[0].versions[0].description == "File within 8 days."
+
+
+def test_a_new_table_version_keeps_each_rows_confidence_and_notes(
+    draft: PackVersion, django_user_model: type[User]
+) -> None:
+    legal = django_user_model.objects.create_superuser("legal2", "legal2@example.org", "pw")
+    source = LookupTableVersion.objects.get(table__pack_version=draft, table__key="offices")
+    new = workbench.add_version(
+        source,
+        effective_from=dt.date(2026, 6, 1),
+        changes={},
+        user=legal,
+        reason="the order changes in June",
+    )
+    row = new.rows.get(key="971")
+    assert (row.confidence, row.notes) == ("certain", "Confirmed by the order's annex.")
+    assert new.rows.get(key="75").confidence == ""
