@@ -451,3 +451,18 @@ def render_template(
         return str(value)
 
     return _PLACEHOLDER.sub(replace, template)
+
+
+def uses_setting(patterns: Any, name: str) -> bool:
+    """Whether a condition compares with a pack setting (e.g. reviewed_until)."""
+
+    def walk(node: Any) -> bool:
+        if isinstance(node, dict):
+            if node.get("setting") == name and set(node) == {"setting"}:
+                return True
+            return any(walk(value) for value in node.values())
+        if isinstance(node, list | tuple):
+            return any(walk(item) for item in node)
+        return False
+
+    return walk(patterns_of(patterns))

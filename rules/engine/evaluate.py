@@ -36,6 +36,8 @@ from .reader_texts import code_label
 
 # The engine's own warning (every pack gets it): an event dated after the day of evaluation.
 EVENT_IN_FUTURE = "event_in_future"
+# The pack setting a warning compares with when it is about the review horizon (§7.5).
+HORIZON_SETTING = "reviewed_until"
 
 _compile_lock = threading.Lock()
 _compile_counter = 0
@@ -833,11 +835,19 @@ def _warnings(ev: _Evaluation) -> list[dict[str, Any]]:
         warning, _ = ev.compiled.warning_rules[rule_name]
         seen[code] = {
             "code": code,
+            # Short words for lists (dashboard rows, SMS): the pack's words for the code.
+            "title": ev.code_of(code),
             "message": conditions.render_template(
                 ev.label_of(warning.message), matched, extra, date_formatter(ev.language)
             ),
             "legal_basis": warning.legal_basis,
         }
+        if any(
+            conditions.uses_setting(list(w.when), HORIZON_SETTING)
+            for w, _ in (ev.compiled.warning_rules[name] for name, _ in matches)
+        ):
+            # About the review horizon: "checked against the law on …" names it as an exception.
+            seen[code]["horizon"] = True
         keys: list[str] = []
         for _, other in matches:
             named = [f["key"] for f in other.values() if f.get("t") == "deadline"]
@@ -852,6 +862,7 @@ def _warnings(ev: _Evaluation) -> list[dict[str, Any]]:
     if future and EVENT_IN_FUTURE not in seen:
         seen[EVENT_IN_FUTURE] = {
             "code": EVENT_IN_FUTURE,
+            "title": phrase(ev.language, "event_in_future_title"),
             "message": phrase(
                 ev.language,
                 "event_in_future",

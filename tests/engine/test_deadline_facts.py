@@ -41,8 +41,11 @@ def test_a_due_date_after_the_horizon_fires_the_warning_with_its_date() -> None:
     assert result["warnings"] == [
         {
             "code": "past_horizon",
+            "title": "past horizon",
             "message": "Reviewed up to 9 March 2026; a time limit falls due on 10 March 2026.",
             "legal_basis": "Test code art. 1",
+            # It compares with reviewed_until: about the review horizon.
+            "horizon": True,
             "deadlines": ["filing"],
         }
     ]
@@ -58,13 +61,15 @@ def test_the_warning_is_written_in_french_from_the_pack_translations() -> None:
     data["translations"] = {
         "fr": {
             PAST_HORIZON["message"]: "Vérifié jusqu'au {pack.reviewed_until} ; "
-            "une échéance tombe le {deadline.due}."
+            "une échéance tombe le {deadline.due}.",
+            "past_horizon": "Au-delà de la revue",
         }
     }
     result = run(data, [("decision", "2026-03-02")], as_of="2026-03-05", language="fr")
     assert result["warnings"][0]["message"] == (
         "Vérifié jusqu'au 9 mars 2026 ; une échéance tombe le 10 mars 2026."
     )
+    assert result["warnings"][0]["title"] == "Au-delà de la revue"
 
 
 def test_a_suspended_deadline_without_due_date_never_matches_a_date_comparison() -> None:
@@ -92,6 +97,7 @@ def test_a_deadline_condition_can_test_its_key_and_status() -> None:
     )
     missed = run(data, [("decision", "2026-03-02")], as_of="2026-03-20")
     assert missed["warnings"][0]["message"] == "The filing step was missed (due 10 March 2026)."
+    assert "horizon" not in missed["warnings"][0]  # no comparison with reviewed_until
     assert codes(run(data, [("decision", "2026-03-02")], as_of="2026-03-05")) == []
 
 
@@ -109,15 +115,23 @@ def test_alternatives_fire_on_an_event_or_a_due_date_as_one_warning() -> None:
     # The event is after the horizon (and so is the due date): one warning, for the whole case.
     both = run(data, [("decision", "2026-03-10")], as_of="2026-03-12")
     assert both["warnings"] == [
-        {"code": "past_horizon", "message": message, "legal_basis": "Test code art. 1"}
+        {
+            "code": "past_horizon",
+            "title": "past horizon",
+            "message": message,
+            "legal_basis": "Test code art. 1",
+            "horizon": True,
+        }
     ]
     # Only the due date is: the warning names the deadline it concerns.
     only_due = run(data, [("decision", "2026-03-02")], as_of="2026-03-05")
     assert only_due["warnings"] == [
         {
             "code": "past_horizon",
+            "title": "past horizon",
             "message": message,
             "legal_basis": "Test code art. 1",
+            "horizon": True,
             "deadlines": ["filing"],
         }
     ]
