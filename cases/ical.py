@@ -63,7 +63,8 @@ def calendar_for(
         event.add("summary", f"{deadline.case.reference} · {deadline.label_text}")
         # The warnings of the case's result that concern this deadline (no personal data).
         warnings = "".join(
-            f"\n{_('Warning')}: {w['title']}. {w['message']}" for w in deadline.warnings
+            "\n" + _("Warning: %(title)s.") % {"title": w["title"]} + f" {w['message']}"
+            for w in deadline.warnings
         )
         event.add(
             "description",

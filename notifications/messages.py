@@ -157,8 +157,8 @@ def render_template(template: MessageTemplate, context: dict[str, Any]) -> Rende
             if (template.subject)
             else ""
         )
-        text = plain.from_string(template.text).render(Context(context))
-        html = (
+        text: str = plain.from_string(template.text).render(Context(context))
+        html: str = (
             _engine(True).from_string(template.html).render(Context(context))
             if (template.html)
             else ""
@@ -182,13 +182,15 @@ def _with_warnings(
     """Add the warnings: titles only in an SMS (short, no personal data), in full by email."""
     if channel == Notification.Channel.SMS:
         titles = "; ".join(w["title"] for w in warnings)
-        return f"{text.strip()} {gettext('Warning')}: {titles}.", html
+        return f"{text.strip()} " + gettext("Warning: %(title)s.") % {"title": titles}, html
     heading = gettext("Warnings about this file:")
-    lines = "\n".join(f"- {w['title']}: {w['message']}" for w in warnings)
+    lines = "\n".join("- " + gettext("%(title)s: %(message)s") % w for w in warnings)
     text = f"{text.rstrip()}\n\n{heading}\n{lines}\n"
     if html:
         items = format_html_join(
-            "", "<li><strong>{}</strong>: {}</li>", ((w["title"], w["message"]) for w in warnings)
+            "",
+            "<li>{}</li>",
+            ((gettext("%(title)s: %(message)s") % w,) for w in warnings),
         )
         html += format_html("<p><strong>{}</strong></p><ul>{}</ul>", heading, items)
     return text, html

@@ -102,7 +102,7 @@ def deadlines_csv(request: HttpRequest) -> HttpResponse:
                 d.legal_basis,
                 d.rule_version,
                 d.explanation_text,
-                "\n".join(f"{w['title']}: {w['message']}" for w in d.warnings),
+                "\n".join(_("%(title)s: %(message)s") % w for w in d.warnings),
             ]
 
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -876,7 +876,4 @@ def _warnings(ev: _Evaluation) -> list[dict[str, Any]]:
 
 def _match_dates(matched: dict[str, dict[str, Any]]) -> list[str]:
     """The dates of a match's facts in alias order, to choose among matches of one rule."""
-    return [
-        str(fact.get("date") or fact.get("due") or "")
-        for _, fact in sorted(matched.items())
-    ]
+    return [str(fact.get("date") or fact.get("due") or "") for _, fact in sorted(matched.items())]

@@ -51,7 +51,8 @@ def test_the_message_follows_the_setting_no_date_is_typed_in_it() -> None:
     for text in (warning["message"], v2()["translations"]["fr"][warning["message"]]):
         assert "{pack.reviewed_until}" in text
         assert not re.search(r"\b20[0-9]{2}-[0-9]{2}|\b[0-9]{1,2} (June|juin)", text)
-    moved = warnings_of(v2(reviewed_until="2026-06-01"), [("prefecture_presentation", "2026-05-29")])
+    presented = [("prefecture_presentation", "2026-05-29")]
+    moved = warnings_of(v2(reviewed_until="2026-06-01"), presented)
     assert "up to 1 June 2026" in moved[0]["message"]
 
 
