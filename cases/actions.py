@@ -103,6 +103,21 @@ CHANGED_FIELDS = (
 PROVENANCE_FIELDS = ("pack_version", "pack_version_ref_id", "pack_revision")
 
 
+def deadline_warnings(warnings: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """The result's warnings that concern a deadline, as stored with its texts (none: no key).
+
+    A warning naming deadlines (e.g. due dates past the review horizon) concerns those; any
+    other concerns the whole case, so every deadline of it. Lists, the CSV, the feed and alerts
+    read them from the deadline row, without the case's stored evaluation.
+    """
+    found = [
+        {"code": w["code"], "title": w.get("title") or w["code"], "message": w["message"]}
+        for w in warnings
+        if "deadlines" not in w or key in w["deadlines"]
+    ]
+    return {"warnings": found} if found else {}
+
+
 def deadline_changes(
     case: Case,
     results: dict[str, dict[str, Any]],
@@ -114,7 +129,11 @@ def deadline_changes(
     result = results[site_languages()[0]]
     texts = {
         lang: {
-            d["key"]: {"label": d["label"], "explanation": d["explanation"]}
+            d["key"]: {
+                "label": d["label"],
+                "explanation": d["explanation"],
+                **deadline_warnings(other.get("warnings", []), d["key"]),
+            }
             for d in other["deadlines"]
         }
         for lang, other in results.items()

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 from .access import visible_deadlines
@@ -60,9 +61,14 @@ def calendar_for(
         event.add("dtend", deadline.due + dt.timedelta(days=1))
         status = status_text(deadline.status_on(today))
         event.add("summary", f"{deadline.case.reference} · {deadline.label_text}")
+        # The warnings of the case's result that concern this deadline (no personal data).
+        warnings = "".join(
+            "\n" + _("Warning: %(title)s.") % {"title": w["title"]} + f" {w['message']}"
+            for w in deadline.warnings
+        )
         event.add(
             "description",
-            f"{status}\n{deadline.legal_basis}\n{case_url.format(pk=deadline.case_id)}",
+            f"{status}\n{deadline.legal_basis}{warnings}\n{case_url.format(pk=deadline.case_id)}",
         )
         event.add("x-delais-status", deadline.status_on(today))
         event.add("url", case_url.format(pk=deadline.case_id))

@@ -277,6 +277,19 @@ class Deadline(models.Model):
         texts = (self.texts or {}).get(language[:2]) or {}
         return str(texts.get(name) or getattr(self, name))
 
+    def warnings_in(self, language: str) -> list[dict[str, str]]:
+        """The warnings of the case's result that concern this deadline, in a language:
+        [{"code", "title", "message"}] (stored by cases.actions.deadline_warnings)."""
+        texts = (self.texts or {}).get(language[:2]) or {}
+        if "label" not in texts:  # not stored in that language: the site's default
+            texts = (self.texts or {}).get(settings.LANGUAGE_CODE[:2]) or {}
+        found = texts.get("warnings") or []
+        return [w for w in found if isinstance(w, dict)]
+
+    @property
+    def warnings(self) -> list[dict[str, str]]:
+        return self.warnings_in(get_language() or settings.LANGUAGE_CODE)
+
     @property
     def label_text(self) -> str:
         return self.text_in(get_language() or settings.LANGUAGE_CODE, "label")

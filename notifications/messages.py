@@ -19,6 +19,8 @@ from django.conf import settings
 from django.template import Context, Engine, TemplateSyntaxError
 from django.urls import reverse
 from django.utils import formats, translation
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 
 from . import schedule
 from .models import MessageTemplate, Notification
@@ -123,6 +125,8 @@ def context_for(notification: Notification, language: str, now: dt.datetime) -> 
         if recipient is not None
         else "",
         "caseworker_name": caseworker.get_full_name() or caseworker.get_username(),
+        # The warnings of the case's result that concern this deadline (title, message).
+        "warnings": deadline.warnings_in(language) if deadline is not None else [],
     }
     if notification.kind == Notification.Kind.ESCALATION:
         told = (
@@ -153,18 +157,43 @@ def render_template(template: MessageTemplate, context: dict[str, Any]) -> Rende
             if (template.subject)
             else ""
         )
-        text = plain.from_string(template.text).render(Context(context))
-        html = (
+        text: str = plain.from_string(template.text).render(Context(context))
+        html: str = (
             _engine(True).from_string(template.html).render(Context(context))
             if (template.html)
             else ""
         )
+        warnings = context.get("warnings") or []
+        if warnings and "warnings" not in template.text:
+            # Staff alerts always carry the warnings, even from a template written before them
+            # (shipped templates are never overwritten); a template naming them places them.
+            text, html = _with_warnings(template.channel, text, html, warnings)
     return RenderedMessage(
         language=template.language,
         subject=" ".join(subject.split()),
         text=text.strip() + ("\n" if template.channel == Notification.Channel.EMAIL else ""),
         html=html,
     )
+
+
+def _with_warnings(
+    channel: str, text: str, html: str, warnings: list[dict[str, str]]
+) -> tuple[str, str]:
+    """Add the warnings: titles only in an SMS (short, no personal data), in full by email."""
+    if channel == Notification.Channel.SMS:
+        titles = "; ".join(w["title"] for w in warnings)
+        return f"{text.strip()} " + gettext("Warning: %(title)s.") % {"title": titles}, html
+    heading = gettext("Warnings about this file:")
+    lines = "\n".join("- " + gettext("%(title)s: %(message)s") % w for w in warnings)
+    text = f"{text.rstrip()}\n\n{heading}\n{lines}\n"
+    if html:
+        items = format_html_join(
+            "",
+            "<li>{}</li>",
+            ((gettext("%(title)s: %(message)s") % w,) for w in warnings),
+        )
+        html += format_html("<p><strong>{}</strong></p><ul>{}</ul>", heading, items)
+    return text, html
 
 
 def render(notification: Notification, now: dt.datetime) -> RenderedMessage:

@@ -210,6 +210,11 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "has_authority": authority_key is not None,
             "outcomes": outcomes_of(case, evaluation),
             "warnings": evaluation.get("warnings", []),
+            # A warning about the review horizon (its condition compares with the pack's
+            # reviewed_until: the engine marks it) is an exception to "checked against the law".
+            "horizon_warning": next(
+                (w for w in evaluation.get("warnings", []) if w.get("horizon")), None
+            ),
             "notes": evaluation.get("notes", []),
             "rule_pack": rule_pack,
             "verified_on": _day(rule_pack.get("verified_on")),

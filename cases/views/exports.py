@@ -73,6 +73,7 @@ def deadlines_csv(request: HttpRequest) -> HttpResponse:
         _("Legal basis"),
         _("Rule version"),
         _("Explanation"),
+        _("Warnings"),
     ]
 
     procedure_names: dict[int, str] = {}
@@ -101,6 +102,7 @@ def deadlines_csv(request: HttpRequest) -> HttpResponse:
                 d.legal_basis,
                 d.rule_version,
                 d.explanation_text,
+                "\n".join(_("%(title)s: %(message)s") % w for w in d.warnings),
             ]
 
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -48,6 +48,16 @@ FACT_FIELDS: dict[str, dict[str, str]] = {
     },
     "new_element": {"date": DATE, "known_on": DATE},
     "milestone": {"key": TEXT, "date": DATE},
+    # A computed deadline, asserted once every deadline is known (after the other facts): a
+    # warning or outcome can look at due dates. `due` and `next_working_day` may be absent
+    # (a suspended deadline; a limit that cannot be extended).
+    "deadline": {
+        "key": TEXT,
+        "due": DATE,
+        "status": TEXT,
+        "non_working_day": BOOLEAN,
+        "next_working_day": DATE,
+    },
 }
 COUNT_PREFIX = "count."
 
@@ -314,6 +324,90 @@ def compile_condition(
     return compiled, compiler.aliases
 
 
+MAX_ALTERNATIVES = 4
+
+
+def alternatives(patterns: Any, path: str = "when") -> list[tuple[str, Any]]:
+    """The conditions a `when` stands for, each with its path: itself, or its alternatives.
+
+    `[{"any": [[patterns...], [patterns...]]}]` matches when any of the lists matches (one
+    durable_rules rule per list): e.g. an event after a day, or a computed due date after it.
+    """
+    if (
+        isinstance(patterns, list | tuple)
+        and len(patterns) == 1
+        and isinstance(patterns[0], dict)
+        and set(patterns[0]) == {"any"}
+    ):
+        branches = patterns[0]["any"]
+        any_path = f"{path}[0].any"
+        if (
+            not isinstance(branches, list)
+            or not 2 <= len(branches) <= MAX_ALTERNATIVES
+            or not all(isinstance(b, list) and b for b in branches)
+        ):
+            raise ConditionError(
+                any_path,
+                f"expected 2 to {MAX_ALTERNATIVES} conditions, each a non-empty list of patterns",
+            )
+        return [(f"{any_path}[{i}]", list(branch)) for i, branch in enumerate(branches)]
+    return [(path, patterns)]
+
+
+def condition_aliases(
+    patterns: Any,
+    *,
+    event_types: Sequence[str],
+    settings: Mapping[str, Any],
+    path: str = "when",
+) -> dict[str, str]:
+    """The aliases a condition defines (alias -> fact kind), even when it can never match.
+
+    A condition comparing with an unset setting (a blank `reviewed_until`) never fires, but its
+    message is still checked against what the condition names. With alternatives, only the
+    aliases every alternative defines (with the same kind): a message must work for each.
+    Raises ConditionError.
+    """
+    found: dict[str, str] | None = None
+    for branch_path, branch in alternatives(patterns, path):
+        compiler = _Compiler(event_types, settings)
+        compiler.compile(branch_path, branch)
+        if found is None:
+            found = dict(compiler.aliases)
+        else:
+            found = {a: k for a, k in found.items() if compiler.aliases.get(a) == k}
+    return found or {}
+
+
+def compile_alternatives(
+    patterns: Any,
+    *,
+    event_types: Sequence[str],
+    settings: Mapping[str, Any],
+    path: str = "when",
+) -> list[tuple[list[dict[str, Any]], dict[str, str]]]:
+    """`compile_condition` of each alternative that can match (none: the rule never fires)."""
+    compiled = [
+        compile_condition(branch, event_types=event_types, settings=settings, path=branch_path)
+        for branch_path, branch in alternatives(patterns, path)
+    ]
+    return [c for c in compiled if c is not None]
+
+
+def patterns_of(patterns: Any) -> list[Any]:
+    """Every pattern of a condition, through its alternatives (unchecked: for counting)."""
+    try:
+        branches = alternatives(patterns)
+    except ConditionError:
+        return []
+    return [p for _, branch in branches if isinstance(branch, list | tuple) for p in branch]
+
+
+def uses_fact(patterns: Any, kind: str) -> bool:
+    """Whether a condition has a pattern on a kind of fact."""
+    return any(isinstance(p, dict) and p.get("fact") == kind for p in patterns_of(patterns))
+
+
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\.([a-z_.]+)\}")
 
 
@@ -357,3 +451,18 @@ def render_template(
         return str(value)
 
     return _PLACEHOLDER.sub(replace, template)
+
+
+def uses_setting(patterns: Any, name: str) -> bool:
+    """Whether a condition compares with a pack setting (e.g. reviewed_until)."""
+
+    def walk(node: Any) -> bool:
+        if isinstance(node, dict):
+            if node.get("setting") == name and set(node) == {"setting"}:
+                return True
+            return any(walk(value) for value in node.values())
+        if isinstance(node, list | tuple):
+            return any(walk(item) for item in node)
+        return False
+
+    return walk(patterns_of(patterns))

@@ -36,6 +36,8 @@ from .reader_texts import code_label
 
 # The engine's own warning (every pack gets it): an event dated after the day of evaluation.
 EVENT_IN_FUTURE = "event_in_future"
+# The pack setting a warning compares with when it is about the review horizon (§7.5).
+HORIZON_SETTING = "reviewed_until"
 
 _compile_lock = threading.Lock()
 _compile_counter = 0
@@ -55,6 +57,8 @@ class CompiledPack:
     waits: dict[str, tuple[frozenset[str], frozenset[str]]]
     national: Calendar
     rules_compiled: int = 0
+    # Whether a condition looks at computed deadlines (then they are asserted as facts).
+    deadline_facts: bool = False
     _departments: dict[int, dict[str, str | None]] = field(default_factory=dict)
     _calendars: dict[str | None, Calendar] = field(default_factory=dict)
 
@@ -172,24 +176,23 @@ def compile_pack(pack: PackDefinition, *, name: str | None = None) -> CompiledPa
     outcome_rules: dict[str, tuple[Outcome, OutcomeRule, dict[str, str]]] = {}
     for outcome in pack.outcomes:
         for outcome_rule in outcome.rules:
-            compiled = conditions.compile_condition(
+            branches = conditions.compile_alternatives(
                 list(outcome_rule.when), event_types=event_codes, settings=pack.settings
             )
-            if compiled is None:
-                continue
-            rule_name = f"o:{outcome.key}:{outcome_rule.name}:{outcome_rule.version}"
-            rules[rule_name] = {"all": compiled[0]}
-            outcome_rules[rule_name] = (outcome, outcome_rule, compiled[1])
+            for n, (patterns, aliases) in enumerate(branches):
+                rule_name = f"o:{outcome.key}:{outcome_rule.name}:{outcome_rule.version}"
+                rule_name += f":{n}" if n else ""
+                rules[rule_name] = {"all": patterns}
+                outcome_rules[rule_name] = (outcome, outcome_rule, aliases)
     warning_rules: dict[str, tuple[WarningRule, dict[str, str]]] = {}
     for warning in pack.warnings:
-        compiled = conditions.compile_condition(
+        branches = conditions.compile_alternatives(
             list(warning.when), event_types=event_codes, settings=pack.settings
         )
-        if compiled is None:
-            continue
-        rule_name = f"w:{warning.code}:{warning.version}"
-        rules[rule_name] = {"all": compiled[0]}
-        warning_rules[rule_name] = (warning, compiled[1])
+        for n, (patterns, aliases) in enumerate(branches):
+            rule_name = f"w:{warning.code}:{warning.version}" + (f":{n}" if n else "")
+            rules[rule_name] = {"all": patterns}
+            warning_rules[rule_name] = (warning, aliases)
 
     with _compile_lock:
         _compile_counter += 1
@@ -215,6 +218,13 @@ def compile_pack(pack: PackDefinition, *, name: str | None = None) -> CompiledPa
         },
         national=get_calendar(pack.holiday_country, None, pack.weekend_days),
         rules_compiled=len(rules),
+        deadline_facts=any(
+            conditions.uses_fact(list(when), "deadline")
+            for when in [
+                *(rule.when for outcome in pack.outcomes for rule in outcome.rules),
+                *(warning.when for warning in pack.warnings),
+            ]
+        ),
     )
     ready.national = ready.calendar(None)
     return ready
@@ -669,6 +679,9 @@ def _evaluate_in(
 
     deadlines = [d for d in (ev.deadlines.get(k) for k in compiled.order) if d is not None]
     deadlines.sort(key=lambda d: (d["due"] is None, d["due"] or ""))
+    if compiled.deadline_facts and deadlines:
+        # Once every deadline is known: conditions on due dates (e.g. past the review horizon).
+        ev.absorb(session.assert_facts([_deadline_fact(d) for d in deadlines]))
 
     result: dict[str, Any] = {
         "procedure": pack.key,
@@ -690,6 +703,21 @@ def _evaluate_in(
     result["notes"] = [ev.label_of(note) for note in pack.notes]
     result["language"] = language
     return result
+
+
+def _deadline_fact(deadline: dict[str, Any]) -> dict[str, Any]:
+    """A computed deadline as a fact (codes and dates only: the same in every language)."""
+    fact: dict[str, Any] = {
+        "t": "deadline",
+        "key": deadline["key"],
+        "status": deadline["status"],
+        "non_working_day": deadline["non_working_day"],
+    }
+    if deadline["due"]:
+        fact["due"] = deadline["due"]
+    if deadline.get("next_working_day"):
+        fact["next_working_day"] = deadline["next_working_day"]
+    return fact
 
 
 def _settle(ev: _Evaluation) -> None:
@@ -788,27 +816,60 @@ def _since(pair: tuple[OutcomeRule, dict[str, Any]]) -> str | None:
 
 
 def _warnings(ev: _Evaluation) -> list[dict[str, Any]]:
+    """The warnings that fired, one per code.
+
+    A rule may have alternatives (e.g. an event after a day, or a computed due date after it):
+    the first that fired writes the message (events are asserted before deadlines), and among
+    its matches the one with the earliest dates. A warning whose every match names computed
+    deadlines lists their keys in `deadlines` (it concerns those rows); otherwise it concerns
+    the whole case.
+    """
     pack = ev.compiled.definition
     extra = {"pack": {"reviewed_until": pack.settings["reviewed_until"]}}
-    seen: dict[str, dict[str, Any]] = {}
+    found: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for rule_name, matched in ev.fired:
         if not rule_name.startswith("w:"):
             continue
         warning, _ = ev.compiled.warning_rules[rule_name]
-        if warning.code in seen or not warning.in_force_on(ev.as_of):
-            continue
-        seen[warning.code] = {
-            "code": warning.code,
+        if warning.in_force_on(ev.as_of):
+            found.setdefault(warning.code, []).append((rule_name, matched))
+    seen: dict[str, dict[str, Any]] = {}
+    for code, matches in found.items():
+        first_rule = matches[0][0]
+        rule_name, matched = min(
+            (m for m in matches if m[0] == first_rule), key=lambda m: _match_dates(m[1])
+        )
+        warning, _ = ev.compiled.warning_rules[rule_name]
+        seen[code] = {
+            "code": code,
+            # Short words for lists (dashboard rows, SMS): the pack's words for the code.
+            "title": ev.code_of(code),
             "message": conditions.render_template(
                 ev.label_of(warning.message), matched, extra, date_formatter(ev.language)
             ),
             "legal_basis": warning.legal_basis,
         }
+        if any(
+            conditions.uses_setting(list(w.when), HORIZON_SETTING)
+            for w, _ in (ev.compiled.warning_rules[name] for name, _ in matches)
+        ):
+            # About the review horizon: "checked against the law on …" names it as an exception.
+            seen[code]["horizon"] = True
+        keys: list[str] = []
+        for _, other in matches:
+            named = [f["key"] for f in other.values() if f.get("t") == "deadline"]
+            if not named:
+                keys = []
+                break
+            keys += [key for key in named if key not in keys]
+        if keys:
+            seen[code]["deadlines"] = keys
     # Not a rule of any pack: a date after the day of evaluation is a typo or a plan.
     future = sorted({e.date for e in ev.case.events if e.date > ev.as_of})
     if future and EVENT_IN_FUTURE not in seen:
         seen[EVENT_IN_FUTURE] = {
             "code": EVENT_IN_FUTURE,
+            "title": phrase(ev.language, "event_in_future_title"),
             "message": phrase(
                 ev.language,
                 "event_in_future",
@@ -818,3 +879,8 @@ def _warnings(ev: _Evaluation) -> list[dict[str, Any]]:
             "legal_basis": "",
         }
     return sorted(seen.values(), key=lambda w: str(w["code"]))
+
+
+def _match_dates(matched: dict[str, dict[str, Any]]) -> list[str]:
+    """The dates of a match's facts in alias order, to choose among matches of one rule."""
+    return [str(fact.get("date") or fact.get("due") or "") for _, fact in sorted(matched.items())]

@@ -77,6 +77,7 @@ PHRASES = {
         "status_possibly_met": "in time only if the limit is extended",
         "event_in_future": "An event is dated after the day of evaluation ({as_of}): {dates}. "
         "Check the date: a typing mistake, or a step that has not happened yet.",
+        "event_in_future_title": "Event dated after the day of evaluation",
     },
     "fr": {
         "after": "{amount} à compter du {date} ({label})",
@@ -109,6 +110,7 @@ PHRASES = {
         "status_possibly_met": "dans le délai seulement si l'échéance est prorogée",
         "event_in_future": "Un événement est daté après le jour de l'évaluation ({as_of}) : "
         "{dates}. Vérifiez la date : erreur de saisie, ou étape qui n'a pas encore eu lieu.",
+        "event_in_future_title": "Événement daté après le jour de l'évaluation",
     },
 }
 

@@ -51,9 +51,9 @@ def _results(result: Any) -> list[str]:
 def reader_texts(pack: PackDefinition) -> dict[str, str]:
     """Every pack text shown to a person, by text, with the path of its first use.
 
-    Codes (event outcomes, outcome results) are included: a French reader needs their words.
-    Legal bases, keys and lookup rows' keys, values and labels (names of French authorities) are
-    not translated; a row's notes are.
+    Codes (event outcomes, outcome results, warning codes) are included: a French reader needs
+    their words. Legal bases, keys and lookup rows' keys, values and labels (names of French
+    authorities) are not translated; a row's notes are.
     """
     found: list[tuple[str, str]] = [
         ("name", pack.name),
@@ -95,6 +95,7 @@ def reader_texts(pack: PackDefinition) -> dict[str, str]:
     for i, warning in enumerate(pack.warnings):
         path = f"warnings[{i}]"
         found += [(f"{path}.message", warning.message), *_provenance(warning, path)]
+        found.append((f"{path}.code", warning.code))  # its words: the warning's title
     texts: dict[str, str] = {}
     for path, text in found:
         if text and text.strip():

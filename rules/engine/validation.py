@@ -276,13 +276,12 @@ def _check_condition(
     pack: PackDefinition,
 ) -> dict[str, str] | None:
     try:
-        compiled = conditions.compile_condition(
+        return conditions.condition_aliases(
             list(when), event_types=event_codes, settings=pack.settings, path=path
         )
     except conditions.ConditionError as error:
         errors.append((error.path, error.message))
         return None
-    return compiled[1] if compiled else {}
 
 
 def _check_holiday_adjustments(errors: list[tuple[str, str]], pack: PackDefinition) -> None:
@@ -445,7 +444,7 @@ def _check_engine_limits(errors: list[tuple[str, str]], pack: PackDefinition) ->
     conditions_ = [rule.when for outcome in pack.outcomes for rule in outcome.rules]
     conditions_ += [warning.when for warning in pack.warnings]
     for when in conditions_:
-        for pattern in when or [{"fact": "case"}]:
+        for pattern in conditions.patterns_of(when) or [{"fact": "case"}]:
             kind = pattern.get("fact", "?") if isinstance(pattern, dict) else "?"
             # Each branch of an "any" is a path of its own through durable_rules' network.
             weight = _branch_weight(pattern.get("where")) if isinstance(pattern, dict) else 1

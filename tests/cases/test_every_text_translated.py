@@ -111,6 +111,9 @@ PACK_V1_WITHOUT_FRENCH = frozenset(
             "offered."
         ),
         ("Which of L542-1 and L542-2 grounds each status is our reading of the spec (likely)."),
+        # Warning codes: their words are the title on dashboard rows, feeds and SMS.
+        "review_horizon",
+        "overseas_not_covered",
     }
 )
 PACK_V1_CODES_WITHOUT_ENGLISH_WORDS = frozenset(
@@ -127,6 +130,8 @@ PACK_V1_CODES_WITHOUT_ENGLISH_WORDS = frozenset(
         "none",
         "ended",
         "until_ofpra_decision",
+        "review_horizon",
+        "overseas_not_covered",
     }
 )
 
@@ -496,6 +501,18 @@ def alert_context(language: str, days_left: int) -> dict[str, Any]:
         "recipient_name": "Carla Dumas",
         "caseworker_name": "Carla Dumas",
         "caseworker_told_on": written_date(dt.date(2026, 4, 9), language),
+        # Staff alerts carry the warnings that concern the deadline (applicant ones ignore them).
+        "warnings": [
+            {
+                "code": "review_horizon",
+                "title": "Droit non vérifié au-delà de la date de revue"
+                if language == "fr"
+                else "Law after the review date not checked",
+                "message": "Vérifiez avant de vous fier à ce résultat."
+                if language == "fr"
+                else "Check before relying on this result.",
+            }
+        ],
     }
 
 
@@ -605,6 +622,7 @@ def test_it_has_words_for_every_code_the_published_pack_shows(asylum_pack: PackV
             for v in (rule.result if isinstance(rule.result, list) else [rule.result])
             if v
         ),
+        *(w.code for w in pack.warnings),
     }
     english = pack.translations.get("en", {})
     french = pack.translations.get("fr", {})

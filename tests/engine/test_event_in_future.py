@@ -16,6 +16,7 @@ def test_an_event_after_as_of_is_warned_about_in_english_and_french() -> None:
     assert english["warnings"] == [
         {
             "code": "event_in_future",
+            "title": "Event dated after the day of evaluation",
             "message": "An event is dated after the day of evaluation (10 March 2026): "
             "20 March 2026. Check the date: a typing mistake, or a step that has not "
             "happened yet.",
