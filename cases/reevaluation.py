@@ -257,7 +257,7 @@ def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
 
 
 def _narrow(
-    locked: list[tuple[int, int | None, str, Any]], published: tuple[int, str] | None
+    locked: Sequence[tuple[int, int | None, str, Any]], published: tuple[int, str] | None
 ) -> tuple[list[int], list[int], PackDefinition | None]:
     """(cases to evaluate, cases the change cannot reach, the new definition) (cases/reach.py).
 
@@ -313,7 +313,7 @@ def _stamp(
     Deadline.objects.filter(case_id__in=case_ids).update(
         pack_version=pack.version, pack_version_ref_id=version_id, pack_revision=revision
     )
-    shared = {
+    shared: dict[str, Any] = {
         "evaluated_at": now,
         "evaluated_pack_version_id": version_id,
         "evaluated_revision": revision,
@@ -321,7 +321,8 @@ def _stamp(
     }
     blocks = {lang: rule_pack_block(pack, language_of(lang)) for lang in actions.site_languages()}
     if connection.vendor == "postgresql":
-        expression, params = "evaluation", []
+        expression = "evaluation"
+        params: list[Any] = []
         for lang, block in blocks.items():
             # create_missing false: a case without results in a language gets none.
             expression = f"jsonb_set({expression}, %s, %s::jsonb, false)"
