@@ -470,7 +470,16 @@ def chunks_to_queue(now: dt.datetime) -> list[int]:
 
 
 def mark_queued(chunk_ids: Iterable[int], now: dt.datetime) -> None:
-    ReevaluationChunk.objects.filter(pk__in=list(chunk_ids)).update(enqueued_at=now)
+    """Stamp the chunks just queued. A chunk locked by a worker applying it is left as it is
+    (its lease says when it may be taken again): the sweep never waits behind a chunk's
+    transaction, which itself may wait behind a caseworker's save."""
+    with transaction.atomic():
+        free = list(
+            ReevaluationChunk.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=list(chunk_ids))
+            .values_list("pk", flat=True)
+        )
+        ReevaluationChunk.objects.filter(pk__in=free).update(enqueued_at=now)
 
 
 def finish_complete_runs() -> list[int]:
