@@ -16,6 +16,7 @@ chunks are all applied.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,11 +28,14 @@ from django.db.models import F, Field, Model, Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from rules.engine.definition import PackDefinition
+from rules.engine.explain import language_of
 from rules.models import PackVersion
-from rules.services import published_version
+from rules.services import PackUnavailable, compiled_pack, published_version
 
 from . import actions
-from .models import Case, Deadline, DeadlineMove, ReevaluationChunk, ReevaluationRun
+from .models import Case, CaseEvent, Deadline, DeadlineMove, ReevaluationChunk, ReevaluationRun
+from .reach import reach_from, rule_pack_block
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +48,9 @@ EVALUATED_FIELDS = (
     "evaluated_revision",
     "updated_at",
 )
+
+# False: every open case is evaluated, whatever changed (a test compares both ways).
+NARROW = True
 
 # Called on commit with the id of a run whose chunks are all applied (the notices hook here).
 after_run_finished: list[Callable[[int], None]] = []
@@ -152,27 +159,41 @@ def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
             applied_at=now
         ):
             return "skipped"
-        chunk = ReevaluationChunk.objects.select_related("run__pack_version__published_by").get(
-            pk=chunk_id
-        )
+        chunk = ReevaluationChunk.objects.select_related(
+            "run__pack_version__published_by", "run__pack_version__pack"
+        ).get(pk=chunk_id)
         run = chunk.run
         day = timezone.localdate(now)
         # Locked in id order, like the alert planner: a caseworker's save waits for the chunk.
-        # Facts and deadlines of the whole chunk in four queries.
-        cases = list(
+        # What is read after the lock (the facts) is what the caseworkers committed.
+        locked = list(
             Case.objects.select_for_update(of=("self",))
             .filter(
                 pk__in=chunk.case_ids,
                 procedure_id=run.pack_version.pack_id,
                 state=Case.State.OPEN,  # closed since the run started: its dates no longer matter
             )
-            .select_related("procedure")
-            .prefetch_related("events", "new_elements", "deadlines")
             .order_by("pk")
+            .values_list(
+                "pk", "evaluated_pack_version_id", "evaluated_revision", "evaluation_errors"
+            )
+        )
+        # The fresh published row, read once for the chunk before evaluating (see actions).
+        published = published_version(run.pack_version.pack.key) if locked else None
+        to_evaluate, to_stamp, new_pack = _narrow(locked, published)
+        _stamp(to_stamp, published, new_pack, now)
+        # Facts and deadlines of the cases the change can reach, in four queries.
+        cases = (
+            list(
+                Case.objects.filter(pk__in=to_evaluate)
+                .select_related("procedure")
+                .prefetch_related("events", "new_elements", "deadlines")
+                .order_by("pk")
+            )
+            if to_evaluate
+            else []
         )
         user = run.pack_version.published_by
-        # The fresh published row, read once for the chunk before evaluating (see actions).
-        published = published_version(cases[0].procedure.key) if cases else None
         moves: list[DeadlineMove] = []
         changed: list[int] = []
         evaluated: list[Case] = []
@@ -233,6 +254,96 @@ def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
                 transaction.on_commit(lambda hook=hook: hook(ids))  # type: ignore[misc]
     finish_if_complete(run.pk)
     return "applied"
+
+
+def _narrow(
+    locked: Sequence[tuple[int, int | None, str, Any]], published: tuple[int, str] | None
+) -> tuple[list[int], list[int], PackDefinition | None]:
+    """(cases to evaluate, cases the change cannot reach, the new definition) (cases/reach.py).
+
+    A case is evaluated when its facts can reach what changed between the version it was
+    evaluated with and the published one, or when that cannot be told: no version, errors, a
+    version whose records changed since, a change that is not narrowed.
+    """
+    if published is None or not NARROW:
+        return [row[0] for row in locked], [], None
+    try:
+        new = compiled_pack(*published).definition
+    except PackUnavailable:
+        return [row[0] for row in locked], [], None
+    evaluate: list[int] = []
+    scope_of: dict[tuple[int, str], frozenset[str] | None] = {}
+    candidates: dict[int, frozenset[str]] = {}
+    for pk, version_id, revision, errors in locked:
+        if errors or version_id is None:
+            evaluate.append(pk)
+            continue
+        key = (version_id, revision)
+        if key not in scope_of:
+            scope_of[key] = frozenset() if key == tuple(published) else reach_from(version_id, new)
+        scope = scope_of[key]
+        if scope is None:
+            evaluate.append(pk)
+        else:
+            candidates[pk] = scope
+    types = set().union(*candidates.values())
+    if types:
+        for case_id, event_type in (
+            CaseEvent.objects.filter(case_id__in=list(candidates), type__in=types)
+            .values_list("case_id", "type")
+            .distinct()
+        ):
+            if case_id in candidates and event_type in candidates[case_id]:
+                del candidates[case_id]
+                evaluate.append(case_id)
+    return sorted(evaluate), sorted(candidates), new
+
+
+def _stamp(
+    case_ids: list[int],
+    published: tuple[int, str] | None,
+    pack: PackDefinition | None,
+    now: dt.datetime,
+) -> None:
+    """Record the published version on cases it cannot change, as an evaluation would: the
+    version on the case and its deadline rows, the pack's number and dates in its results."""
+    if not case_ids or published is None or pack is None:
+        return
+    version_id, revision = published
+    Deadline.objects.filter(case_id__in=case_ids).update(
+        pack_version=pack.version, pack_version_ref_id=version_id, pack_revision=revision
+    )
+    shared: dict[str, Any] = {
+        "evaluated_at": now,
+        "evaluated_pack_version_id": version_id,
+        "evaluated_revision": revision,
+        "updated_at": now,
+    }
+    blocks = {lang: rule_pack_block(pack, language_of(lang)) for lang in actions.site_languages()}
+    if connection.vendor == "postgresql":
+        expression = "evaluation"
+        params: list[Any] = []
+        for lang, block in blocks.items():
+            # create_missing false: a case without results in a language gets none.
+            expression = f"jsonb_set({expression}, %s, %s::jsonb, false)"
+            params += [[lang, "rule_pack"], json.dumps(block)]
+        table = connection.ops.quote_name(Case._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET evaluation = {expression}, "
+                + ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in shared)
+                + " WHERE id = ANY(%s)",
+                [*params, *shared.values(), case_ids],
+            )
+        return
+    Case.objects.filter(pk__in=case_ids).update(**shared)
+    stamped = []
+    for pk, evaluation in Case.objects.filter(pk__in=case_ids).values_list("pk", "evaluation"):
+        for lang, block in blocks.items():
+            if isinstance(evaluation.get(lang), dict) and "rule_pack" in evaluation[lang]:
+                evaluation[lang]["rule_pack"] = block
+        stamped.append(Case(pk=pk, evaluation=evaluation))
+    bulk_update_rows(Case, stamped, ["evaluation"])
 
 
 def _store(
@@ -359,7 +470,16 @@ def chunks_to_queue(now: dt.datetime) -> list[int]:
 
 
 def mark_queued(chunk_ids: Iterable[int], now: dt.datetime) -> None:
-    ReevaluationChunk.objects.filter(pk__in=list(chunk_ids)).update(enqueued_at=now)
+    """Stamp the chunks just queued. A chunk locked by a worker applying it is left as it is
+    (its lease says when it may be taken again): the sweep never waits behind a chunk's
+    transaction, which itself may wait behind a caseworker's save."""
+    with transaction.atomic():
+        free = list(
+            ReevaluationChunk.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=list(chunk_ids))
+            .values_list("pk", flat=True)
+        )
+        ReevaluationChunk.objects.filter(pk__in=free).update(enqueued_at=now)
 
 
 def finish_complete_runs() -> list[int]:
