@@ -7,7 +7,7 @@
    rows a case gets is printed; real cases have ~5), then again (creates nothing);
 3. the frequent run: `run_planner(incremental=True)` with 1% of the cases changed since the
    previous run, its cost as a share of one core over its 5-minute interval;
-4. queueing and sending: up to BENCH_ALERTS_SEND planned rows (10,000) made due now (their
+4. queueing and sending: up to BENCH_ALERTS_SEND planned rows (2,000) made due now (their
    send_after set to a minute ago), `dispatch_due` publishes one send task each to Redis, and a
    Celery worker (prefork, BENCH_ALERTS_CONCURRENCY processes, default the CPU count) claims,
    renders and sends them through the locmem email and SMS backends: the pipeline's own cost
@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT_DIR = ROOT / ".run" / "bench"
+OUT_DIR = Path(os.environ.get("BENCH_OUT_DIR") or ROOT / ".run" / "bench")
 OUT_FILE = OUT_DIR / "alerts.json"
 CASES = int(os.environ.get("BENCH_ALERTS_CASES", "20000"))
-SEND = int(os.environ.get("BENCH_ALERTS_SEND", "10000"))
+SEND = int(os.environ.get("BENCH_ALERTS_SEND", "2000"))
 CONCURRENCY = int(os.environ.get("BENCH_ALERTS_CONCURRENCY", str(os.cpu_count() or 2)))
 POOL = os.environ.get("BENCH_ALERTS_POOL", "prefork")
 WORKER_LOG_LEVEL = os.environ.get("BENCH_ALERTS_WORKER_LOG_LEVEL", "WARNING")

@@ -49,7 +49,7 @@ from benchmarks import db
 from benchmarks.engine import FULL_TIMELINE, machine_facts
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT_DIR = ROOT / ".run" / "bench"
+OUT_DIR = Path(os.environ.get("BENCH_OUT_DIR") or ROOT / ".run" / "bench")
 OUT_FILE = OUT_DIR / "api.json"
 PATH = "/api/v1/evaluate"
 WORKERS = 2

@@ -293,7 +293,7 @@ def _template(
             department=rng.choice(DEPARTMENTS),
             preferred_language=rng.choice(("fr", "fr", "en")),
             **(
-                {
+                {  # type: ignore[arg-type]
                     "phone": f"+3361234{number % 10000:04d}",
                     "email": f"applicant{number}@example.org",
                     "sms_consent": True,
@@ -347,7 +347,7 @@ def populate(
 
     say(f"{templates} template cases through cases.actions")
     clock = time.perf_counter()
-    made = []
+    made: list[Any] = []
     # Detached while building: each write would otherwise queue an alert-planning task.
     with (
         mock.patch.object(actions, "after_deadlines_change", []),

@@ -8,7 +8,8 @@ On PostgreSQL (BENCH_DATABASE_URL, else DATABASE_URL, says which server) the dat
 unique name, asylum_bench_<label>_<random>, is created here and dropped at the end: a name no
 one else uses, so dropping it can only remove what this run created. Otherwise a SQLite file
 with a unique name under .run/bench/, deleted at the end. BENCH_KEEP_DATABASE=1 keeps it (its
-URL is printed) to look at the data afterwards.
+URL is printed) to look at the data afterwards. BENCH_SQLITE_TEMPLATE names a migrated SQLite
+file to start from (the smoke test: one migrate for every benchmark).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import sys
 import uuid
 from collections.abc import Iterator
@@ -25,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT_DIR = ROOT / ".run" / "bench"
+OUT_DIR = Path(os.environ.get("BENCH_OUT_DIR") or ROOT / ".run" / "bench")
 
 
 def server_url() -> str:
@@ -74,6 +76,9 @@ def throwaway_database(label: str) -> Iterator[str]:
     else:
         OUT_DIR.mkdir(parents=True, exist_ok=True)
         path = OUT_DIR / f"{label}-{uuid.uuid4().hex[:10]}.sqlite3"
+        template = os.environ.get("BENCH_SQLITE_TEMPLATE", "")
+        if template:  # an already migrated file (the smoke test): migrate() has little to do
+            shutil.copyfile(template, path)
         try:
             yield f"sqlite:///{path}"
         finally:
