@@ -724,10 +724,7 @@ def _print_rest(report: dict[str, Any]) -> None:
     print("\nTarget: evaluation under 1 ms median and within 3x the bare durable_rules figure")
     for line in g["verdicts"]:
         print(f"  {line}")
-    print(
-        f"\nFigures written to {_shown(OUT_FILE)} "
-        f"(whole run: {report['elapsed_s']:.0f} s)"
-    )
+    print(f"\nFigures written to {_shown(OUT_FILE)} (whole run: {report['elapsed_s']:.0f} s)")
 
 
 def verdicts(main_case: dict[str, Any]) -> dict[str, Any]:
