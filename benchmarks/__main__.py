@@ -143,7 +143,7 @@ def api_rows(report: dict[str, Any]) -> list[Row]:
             (
                 f"web worker RSS (MB) after {keys} recompiles",
                 "flat",
-                f"{marks} ({memory['growth_kb_per_recompile']:+.1f} KB each)",
+                f"{marks} (second half {memory.get('second_half_growth_kb', 0) / 1024:+.1f} MB)",
                 "-",
             )
         )

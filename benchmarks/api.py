@@ -316,7 +316,9 @@ def memory(env: dict[str, str], recompiles: int) -> dict[str, Any]:
             if status != 200:
                 raise RuntimeError(f"POST {PATH} answered {status}: {answer[:300]!r}")
     growth = rss[recompiles] - rss[0]
+    half = rss[recompiles] - rss[recompiles // 2]
     return {
+        "second_half_growth_kb": half,
         "recompiles": recompiles,
         "rss_kb": {str(k): v for k, v in rss.items()},
         "growth_kb": growth,
@@ -395,7 +397,7 @@ def print_report(report: dict[str, Any]) -> None:
         print(
             f"  memory of the one worker over {mem['recompiles']} recompiles (RSS) — {marks}; "
             f"{mem['growth_kb'] / 1024:+.1f} MB = {mem['growth_kb_per_recompile']:+.1f} KB a "
-            "recompile"
+            f"recompile; second half {mem['second_half_growth_kb'] / 1024:+.1f} MB"
         )
     load = ", ".join(f"{x:.1f}" for x in report["machine"]["load_average"] or ())
     after = ", ".join(f"{x:.1f}" for x in report["load_average_after"])
