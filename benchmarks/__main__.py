@@ -89,7 +89,7 @@ def engine_rows(report: dict[str, Any]) -> list[Row]:
     )
     repeated = report.get("repeated") or []
     if len(repeated) >= 2:
-        first, last = repeated[0], repeated[-1]
+        first, last = repeated[-2], repeated[-1]
         growth = last["evaluate_us_per_event"] / first["evaluate_us_per_event"]
         per_event = " / ".join(f"{r['evaluate_us_per_event']:.1f}" for r in repeated)
         counts = "/".join(f"{r['events']:,}" for r in repeated)
@@ -98,7 +98,7 @@ def engine_rows(report: dict[str, Any]) -> list[Row]:
                 f"engine: µs per event, {counts} events of one type",
                 "linear (flat per event)",
                 per_event,
-                f"{growth:.2f} (last / first)",
+                f"{growth:.2f} ({last['events']:,} / {first['events']:,} per event)",
             )
         )
         for r in repeated:
@@ -137,13 +137,16 @@ def api_rows(report: dict[str, Any]) -> list[Row]:
         )
     memory = report.get("memory")
     if memory:
-        marks = " / ".join(f"{int(v) / 1024:.1f}" for v in memory["rss_kb"].values())
-        keys = "/".join(memory["rss_kb"])
+        rss = {int(k): int(v) for k, v in memory["rss_kb"].items()}
+        marks = " / ".join(f"{v / 1024:.1f}" for v in rss.values())
+        keys = "/".join(str(k) for k in rss)
+        last = max(rss)
+        half = rss[last] - rss.get(last // 2, rss[min(rss)])
         rows.append(
             (
                 f"web worker RSS (MB) after {keys} recompiles",
                 "flat",
-                f"{marks} (second half {memory.get('second_half_growth_kb', 0) / 1024:+.1f} MB)",
+                f"{marks} (second half {half / 1024:+.1f} MB)",
                 "-",
             )
         )
