@@ -137,7 +137,7 @@ def _send(env: dict[str, str], report: dict[str, Any]) -> None:
         start = time.perf_counter()
         queued = dispatch_due()
         queue_s = time.perf_counter() - start
-        timeout = max(120.0, due / 20)
+        timeout = max(300.0, due / 5)
         done = Notification.objects.filter(pk__in=ids).exclude(status__in=["planned", "sending"])
         while time.perf_counter() - start < timeout:
             if done.count() >= due:
