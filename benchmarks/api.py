@@ -326,8 +326,8 @@ def memory(env: dict[str, str], recompiles: int) -> dict[str, Any]:
     }
 
 
-def run(levels: list[int], seconds: float, recompiles: int) -> dict[str, Any]:
-    generator = "wrk" if shutil.which("wrk") else "python"
+def run(levels: list[int], seconds: float, recompiles: int, choice: str = "auto") -> dict[str, Any]:
+    generator = choice if choice != "auto" else "wrk" if shutil.which("wrk") else "python"
     report: dict[str, Any] = {
         "machine": machine_facts(),
         "workers": WORKERS,
@@ -411,10 +411,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--recompiles", type=int, default=200)
     parser.add_argument("--concurrency", default="1,4,16")
+    parser.add_argument(
+        "--generator", choices=("auto", "wrk", "python"), default="auto", help="load generator"
+    )
     args = parser.parse_args(argv)
     levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    report = run(levels, args.seconds, args.recompiles)
+    report = run(levels, args.seconds, args.recompiles, args.generator)
     OUT_FILE.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_report(report)
     bad = sum(level["not_200"] for level in report["throughput"]["levels"])

@@ -83,7 +83,18 @@ def test_alerts_benchmark_plans_several_alerts_a_case(bench_env: dict[str, str])
 
 
 def test_api_benchmark_serves_under_gunicorn_and_recompiles(bench_env: dict[str, str]) -> None:
-    report = run(bench_env, "api", "--seconds", "1", "--concurrency", "1", "--recompiles", "4")
+    report = run(
+        bench_env,
+        "api",
+        "--seconds",
+        "1",
+        "--concurrency",
+        "1",
+        "--recompiles",
+        "4",
+        "--generator",
+        "python",
+    )
     (level,) = report["throughput"]["levels"]
     assert level["requests"] > 0
     assert level["not_200"] == 0
