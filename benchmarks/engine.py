@@ -6,7 +6,10 @@
    durable's own public Host API (no-op actions), and through our wrapper's
    CompiledRuleset.match (matching only, no date arithmetic);
 4. the service path, rules.services.evaluate_request, through Django on a throwaway SQLite file;
-5. throughput of several threads evaluating at once.
+5. throughput of several threads evaluating at once;
+6. one case with 50, 500 and 5,000 events of one type: evaluate and the bare Host on the same
+   facts, per event (the API accepts at most 500 events: the 5,000 are given to the engine as
+   parsed facts, ten parsed blocks of 500).
 
 Each figure is the median and p95 of time.perf_counter_ns taken around every single run, after a
 warm-up, with the garbage collector left on as in production. The same figures are written to
@@ -21,6 +24,7 @@ one compile and one evaluation per case (restored at once; product code is not c
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import gc
 import io
@@ -36,6 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -53,7 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACK_KEY = "asylum-reexamination"
 PACK_FILE = ROOT / "rules" / "packs" / PACK_KEY / "pack.json"
 SCENARIOS = ROOT / "rules" / "packs" / PACK_KEY / "scenarios"
-OUT_DIR = ROOT / ".run" / "bench"
+OUT_DIR = Path(os.environ.get("BENCH_OUT_DIR") or ROOT / ".run" / "bench")
 OUT_FILE = OUT_DIR / "engine.json"
 DB_FILE = OUT_DIR / "bench.sqlite3"
 
@@ -66,6 +71,10 @@ THREADS = 4
 THREAD_SECONDS = 2.0
 SINGLE_THREAD_SECONDS = 1.0
 TARGET_MEDIAN_US = 1_000.0
+EVENT_COUNTS: tuple[int, ...] = (50, 500, 5_000)
+REPEATED_TYPE = "prefecture_presentation"
+MAX_PARSED_EVENTS = 500  # what parse_case accepts
+RUNS_REPEATED = 10  # at least, per size
 TARGET_RATIO = 3.0
 
 # A whole re-examination file, from the final rejection to the CNDA appeal: every event type up to
@@ -498,6 +507,53 @@ def bench_threads(compiled: CompiledPack, case: CaseFacts) -> dict[str, Any]:
     }
 
 
+def repeated_case(compiled: CompiledPack, count: int) -> BenchCase:
+    """One case with `count` events of one type (dates over two years, so some coincide)."""
+    start = dt.date(2024, 1, 1)
+    blocks = []
+    for first in range(0, count, MAX_PARSED_EVENTS):
+        payload = {k: v for k, v in FULL_TIMELINE.items() if k != "events"}
+        payload["events"] = [
+            {"type": REPEATED_TYPE, "date": (start + dt.timedelta(days=i % 700)).isoformat()}
+            for i in range(first, min(count, first + MAX_PARSED_EVENTS))
+        ]
+        blocks.append(bench_case(f"{count} x {REPEATED_TYPE}", payload, compiled))
+    if len(blocks) == 1:
+        return blocks[0]
+    events = tuple(event for block in blocks for event in block.case.events)
+    case = dataclasses.replace(blocks[0].case, events=events)
+    batches, fired = evaluate_recording(compiled, case)
+    head = blocks[0]
+    return BenchCase(head.name, head.payload, case, head.departments, head.today, batches, fired)
+
+
+def bench_repeated(compiled: CompiledPack, definition: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for count in EVENT_COUNTS:
+        _progress(f"{count:,} events of one type")
+        case = repeated_case(compiled, count)
+        runs = max(RUNS_REPEATED, 20_000 // count)
+        figures: dict[str, Any] = {
+            "events": count,
+            "facts": len(case.facts),
+            "runs": runs,
+            "evaluate": measure(partial(evaluate, compiled, case.case), runs, 3),
+        }
+        try:
+            bare = BareRuleset(definition)
+            bare.warm(handled_facts(compiled, case))
+            figures["host"] = measure(partial(bare.post, case.batches), runs, 3)
+        except RuntimeError as error:
+            figures["host"] = None
+            figures["host_skipped"] = str(error)
+        e, h = figures["evaluate"], figures["host"]
+        figures["evaluate_us_per_event"] = e.median_us / count
+        figures["host_us_per_event"] = h.median_us / count if h else None
+        figures["ratio_evaluate_to_host"] = e.median_us / h.median_us if h else None
+        rows.append(figures)
+    return rows
+
+
 # --- printing ---------------------------------------------------------------------------------
 
 
@@ -604,10 +660,18 @@ def print_report(report: dict[str, Any]) -> None:
     print("  match: our wrapper's CompiledRuleset.match(all facts in one batch): fresh session,")
     print("        assert, read the fired rules back as messages, delete; no date arithmetic.")
 
-    svc = report["service"]
+    svc = report.get("service") or {}
     ev = report["cases"][0]["evaluate"]
-    r: Stats = svc["evaluate_request"]
-    q: Stats = svc["published_version_query"]
+    if not svc:
+        print("\n4. Service path: not run (--no-service)")
+    r: Stats | None = svc.get("evaluate_request")
+    q: Stats | None = svc.get("published_version_query")
+    if r is not None and q is not None:
+        print_service(svc, r, q, ev)
+    _print_rest(report)
+
+
+def print_service(svc: dict[str, Any], r: Stats, q: Stats, ev: Stats) -> None:
     print(
         f"\n4. Service path: rules.services.evaluate_request(payload), full timeline, "
         f"{RUNS_SERVICE:,} runs"
@@ -618,6 +682,9 @@ def print_report(report: dict[str, Any]) -> None:
     print(_row(("evaluate_request", _us(r.median_us), _us(r.p95_us)), widths))
     print(_row(("  the pack revision query alone", _us(q.median_us), _us(q.p95_us)), widths))
     print(_row(("  evaluate alone (section 2)", _us(ev.median_us), _us(ev.p95_us)), widths))
+
+
+def _print_rest(report: dict[str, Any]) -> None:
 
     t = report["threads"]
     print(
@@ -632,14 +699,32 @@ def print_report(report: dict[str, Any]) -> None:
     print("  No scaling is expected: durable_rules' C code never releases the GIL and the rest is")
     print("  pure Python, so threads take turns. Use processes (web/worker processes) to scale.")
 
+    print(f"\n6. One case with many events of one type ({REPEATED_TYPE}): linear in events?")
+    widths = (10, 14, 12, 14, 12, 10)
+    head = ("events", "evaluate ms", "µs/event", "bare Host ms", "µs/event", "eval/Host")
+    print(_row(head, widths))
+    for f in report["repeated"]:
+        e, h = f["evaluate"], f["host"]
+        print(
+            _row(
+                (
+                    f"{f['events']:,}",
+                    f"{e.median_us / 1000:.2f}",
+                    f"{f['evaluate_us_per_event']:.1f}",
+                    f"{h.median_us / 1000:.2f}" if h else "skipped",
+                    f"{f['host_us_per_event']:.1f}" if h else "-",
+                    f"{f['ratio_evaluate_to_host']:.1f}x" if h else "-",
+                ),
+                widths,
+            )
+        )
+    print("  medians; the API refuses more than 500 events, the 5,000 are given to the engine.")
+
     g = report["target"]
     print("\nTarget: evaluation under 1 ms median and within 3x the bare durable_rules figure")
     for line in g["verdicts"]:
         print(f"  {line}")
-    print(
-        f"\nFigures written to {OUT_FILE.relative_to(ROOT)} "
-        f"(whole run: {report['elapsed_s']:.0f} s)"
-    )
+    print(f"\nFigures written to {_shown(OUT_FILE)} (whole run: {report['elapsed_s']:.0f} s)")
 
 
 def verdicts(main_case: dict[str, Any]) -> dict[str, Any]:
@@ -679,11 +764,31 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def _progress(label: str) -> None:
     print(f"… {label}", file=sys.stderr, flush=True)
 
 
-def main() -> int:
+def quick() -> None:
+    """Tiny sizes, for the smoke test (tests/test_benchmarks_run.py): figures mean nothing."""
+    global COMPILES, WARMUP, RUNS_MAIN, RUNS_OTHER, RUNS_SERVICE, RUNS_REPEATED
+    global THREAD_SECONDS, SINGLE_THREAD_SECONDS, EVENT_COUNTS
+    COMPILES, WARMUP, RUNS_MAIN, RUNS_OTHER, RUNS_SERVICE, RUNS_REPEATED = 2, 2, 10, 5, 5, 3
+    THREAD_SECONDS, SINGLE_THREAD_SECONDS, EVENT_COUNTS = 0.1, 0.1, (3, 501)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The rules engine benchmark.")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test only)")
+    parser.add_argument("--no-service", action="store_true", help="skip the Django service path")
+    args = parser.parse_args(argv)
+    if args.quick:
+        quick()
     started = time.perf_counter()
     report: dict[str, Any] = {"machine": machine_facts()}
     pack_text = PACK_FILE.read_text(encoding="utf-8")
@@ -694,15 +799,19 @@ def main() -> int:
     compiled, definition = compile_recording(parse_pack(json.loads(pack_text)))
 
     full = bench_case("full-timeline", copy.deepcopy(FULL_TIMELINE), compiled)
-    cases = [(full, RUNS_MAIN)] + [(case, RUNS_OTHER) for case in richest_scenarios(compiled)]
+    cases = [(full, RUNS_MAIN)]
+    if not args.quick:
+        cases += [(case, RUNS_OTHER) for case in richest_scenarios(compiled)]
     report["cases"] = []
     for case, runs in cases:
         _progress(f"evaluating {case.name} ({runs:,} runs per figure)")
         report["cases"].append(bench_evaluation(compiled, definition, case, runs))
+    report["repeated"] = bench_repeated(compiled, definition)
     _progress("threads")
     report["threads"] = bench_threads(compiled, full.case)
-    _progress("service path (Django, SQLite)")
-    report["service"] = bench_service(full, compiled)
+    if not args.no_service:
+        _progress("service path (Django, SQLite)")
+        report["service"] = bench_service(full, compiled)
 
     report["target"] = verdicts(report["cases"][0])
     report["elapsed_s"] = time.perf_counter() - started
@@ -721,3 +830,7 @@ def main() -> int:
     )
     print_report(report)
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

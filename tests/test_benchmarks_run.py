@@ -1,0 +1,135 @@
+"""The benchmarks still run (at a tiny size), so that they do not rot between two `make bench`.
+
+Nothing here is timed: speed is what `make bench` prints. Each benchmark runs as `make bench`
+runs it (its own process, its own throwaway SQLite database, copied from one migrated file so
+that the whole module stays fast), writing its figures to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cases import actions
+from cases.models import Case, CaseEvent, Deadline
+from rules.services import published_version
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bench_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("bench")
+    template = folder / "migrated.sqlite3"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "DATABASE_URL_FILE", "BENCH_DATABASE_URL", "REDIS_URL")
+    }
+    env.update(
+        {
+            "BENCH_OUT_DIR": str(folder),
+            "DJANGO_SETTINGS_MODULE": "project.settings",
+            "DJANGO_SECRET_KEY": "smoke-test-" + "x" * 40,
+        }
+    )
+    for command in (["migrate", "--no-input", "-v0"], ["loadrulepack"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env={**env, "DATABASE_URL": f"sqlite:///{template}"},
+            check=True,
+            capture_output=True,
+        )
+    env["BENCH_SQLITE_TEMPLATE"] = str(template)
+    return env
+
+
+def run(env: dict[str, str], module: str, *args: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{module}", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report: dict[str, Any] = json.loads(
+        (Path(env["BENCH_OUT_DIR"]) / f"{module}.json").read_text(encoding="utf-8")
+    )
+    return report
+
+
+def test_engine_benchmark_compares_with_bare_durable_rules_and_many_events(
+    bench_env: dict[str, str],
+) -> None:
+    report = run(bench_env, "engine", "--quick", "--no-service")
+    assert report["cases"][0]["host"] is not None
+    assert [r["events"] for r in report["repeated"]] == [3, 501]
+
+
+def test_alerts_benchmark_plans_several_alerts_a_case(bench_env: dict[str, str]) -> None:
+    report = run(bench_env, "alerts", "--cases", "20", "--no-send")
+    assert report["data"]["cases"] == 20
+    assert report["plan"]["rows_created"] > 0
+    assert report["plan"]["second_run_created"] == 0
+
+
+def test_api_benchmark_serves_under_gunicorn_and_recompiles(bench_env: dict[str, str]) -> None:
+    report = run(
+        bench_env,
+        "api",
+        "--seconds",
+        "1",
+        "--concurrency",
+        "1",
+        "--recompiles",
+        "4",
+        "--generator",
+        "python",
+    )
+    (level,) = report["throughput"]["levels"]
+    assert level["requests"] > 0
+    assert level["not_200"] == 0
+    assert set(report["memory"]["rss_kb"]) == {"0", "1", "2", "4"}
+
+
+def test_the_benchmarks_leave_no_database_behind(bench_env: dict[str, str]) -> None:
+    leftovers = sorted(p.name for p in Path(bench_env["BENCH_OUT_DIR"]).glob("*-*.sqlite3*"))
+    assert leftovers == []
+
+
+@pytest.mark.django_db
+def test_bulk_copies_store_what_an_evaluation_of_their_events_gives(asylum_pack: Any) -> None:
+    from benchmarks.data import populate
+
+    population = populate(12, templates=3, caseworkers=2)
+    assert population.cases == 12
+    assert population.events == CaseEvent.objects.count() > 12
+    published = published_version(asylum_pack.pack.key)
+    copies = Case.objects.filter(reference__startswith="B-").select_related("procedure")
+    assert copies.count() == 9
+    for case in copies:
+        results = actions.evaluate_case(case, published)
+        changes = actions.deadline_changes(case, results, list(case.deadlines.all()), published)
+        assert (changes.created, changes.changed, changes.deleted) == ([], [], []), case
+    assert Deadline.objects.filter(case__in=copies).exists()
+    # Sequences were reset: the app's next writes get fresh ids.
+    assert (
+        Case.objects.create(
+            organisation_id=population.organisation_id,
+            reference="after",
+            applicant_name="x",
+            department="54",
+            procedure=asylum_pack.pack,
+            assigned_to_id=population.caseworker_ids[0],
+        ).pk
+        > population.last_case_id
+    )
