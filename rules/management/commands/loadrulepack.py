@@ -98,7 +98,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "files", nargs="*", type=Path, help="pack files (default: rules/packs/*/pack.json)"
+            "files",
+            nargs="*",
+            type=Path,
+            help="pack files (default: every shipped version, rules/packs/*/pack.json and "
+            "rules/packs/*/v<n>/pack.json, the highest published)",
         )
         parser.add_argument(
             "--draft", action="store_true", help="load as a draft instead of publishing it"
