@@ -67,8 +67,11 @@ def code_labeller(procedure_key: str) -> Callable[[str], str]:
 
 
 def procedure_name(procedure: RulePack) -> str:
-    """The procedure's name in the active language (the pack's translation of its name)."""
-    return translator(procedure.key)(procedure.name)
+    """The procedure's name in the active language: the published version's name (the pack
+    row keeps its first version's), in the pack's translation."""
+    compiled = compiled_for(procedure.key)
+    name = compiled.definition.name if compiled else procedure.name
+    return translator(procedure.key)(name)
 
 
 def outcome_definitions(procedure_key: str) -> tuple[Outcome, ...]:

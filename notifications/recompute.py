@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from cases.models import DeadlineMove, ReevaluationRun
+from cases.procedures import procedure_name
 
 from .models import RecomputeNotice
 from .transports import Outgoing, TransportError, transport_for
@@ -84,7 +85,7 @@ def render_notice(notice: RecomputeNotice) -> tuple[str, str]:
                 }
             )
         context = {
-            "pack": version.pack.name,
+            "pack": procedure_name(version.pack),
             "version": version.number,
             "reason": version.publish_reason,
             "cases": [

@@ -279,3 +279,71 @@ def load_shipped_scenarios(pack: RulePack, directory: Path | None = None) -> int
         scenario.save()
         added += 1
     return added
+
+
+@dataclasses.dataclass(frozen=True)
+class ScenarioSync:
+    """What `follow_shipped_scenarios` changed: scenario names added, updated and removed."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+def _read_scenarios(folder: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
+    found = {}
+    for path in sorted(folder.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        found[data["name"]] = (path, data)
+    return found
+
+
+def follow_shipped_scenarios(
+    pack: RulePack, folder: Path, earlier_folders: list[Path], *, shown_as: str
+) -> ScenarioSync:
+    """Make the pack's scenarios those of a shipped version about to be published.
+
+    `folder` holds the shipped version's scenario files, `earlier_folders` those of the
+    versions shipped before it. A scenario still exactly as an earlier shipped file wrote it
+    (same request and expect) follows the new files: it takes the new file's content when the
+    new version changed it, and is deleted when the new version no longer has it (the history
+    keeps it, and a deleted name is never loaded again). A scenario legal staff wrote or changed
+    is left alone: if the new version breaks it, publishing is refused and says which.
+    Names the pack never had are added, as `load_shipped_scenarios` does.
+    """
+    new = _read_scenarios(folder)
+    shipped_before: dict[str, list[dict[str, Any]]] = {}
+    for earlier in earlier_folders:
+        if earlier.is_dir():
+            for name, (_, data) in _read_scenarios(earlier).items():
+                shipped_before.setdefault(name, []).append(data)
+
+    def as_shipped(scenario: Scenario) -> bool:
+        return any(
+            scenario.request == data["request"] and scenario.expect == data["expect"]
+            for data in shipped_before.get(scenario.name, [])
+        )
+
+    updated: list[str] = []
+    removed: list[str] = []
+    for scenario in Scenario.objects.filter(pack=pack).order_by("name"):
+        if scenario.name in new:
+            path, data = new[scenario.name]
+            same = scenario.request == data["request"] and scenario.expect == data["expect"]
+            if same or not as_shipped(scenario):
+                continue
+            scenario.description = data.get("description", "")
+            scenario.request = data["request"]
+            scenario.expect = data["expect"]
+            scenario.origin = f"shipped scenario file {path.name}"
+            scenario._change_reason = f"follows {shown_as}/{path.name}"[:100]  # type: ignore[attr-defined]
+            scenario.save()
+            updated.append(scenario.name)
+        elif as_shipped(scenario):
+            scenario._change_reason = f"not among the scenarios of {shown_as}"[:100]  # type: ignore[attr-defined]
+            scenario.delete()
+            removed.append(scenario.name)
+    before = set(Scenario.objects.filter(pack=pack).values_list("name", flat=True))
+    load_shipped_scenarios(pack, folder)
+    added = set(Scenario.objects.filter(pack=pack).values_list("name", flat=True)) - before
+    return ScenarioSync(tuple(sorted(added)), tuple(updated), tuple(removed))

@@ -306,10 +306,34 @@ def validity_problems(version: PackVersion) -> list[str]:
     return []
 
 
-def publish_problems(version: PackVersion, *, user: User | None, reason: str) -> list[str]:
-    """Every reason a person cannot publish this version now (empty: they can)."""
+def content_problems(version: PackVersion) -> list[str]:
+    """Why a draft's content cannot be published: an invalid pack or a failing scenario."""
     from .scenarios import failures
 
+    invalid = validity_problems(version)
+    if invalid:
+        return ["The draft is not a valid pack: " + "; ".join(invalid[:10]) + "."]
+    failing = failures(version)
+    if not failing:
+        return []
+    return [
+        f"{len(failing)} scenario check(s) fail: " + "; ".join(failing) + "."
+        if len(failing) <= 20
+        else f"{len(failing)} scenario checks fail, among them: " + "; ".join(failing[:20]) + "."
+    ]
+
+
+def not_draft_problems(version: PackVersion) -> list[str]:
+    if version.status == PackVersion.Status.DRAFT:
+        return []
+    return [
+        f"{version.pack.key} version {version.number} is {version.status}, not a draft: "
+        "only a draft can be published."
+    ]
+
+
+def publish_problems(version: PackVersion, *, user: User | None, reason: str) -> list[str]:
+    """Every reason a person cannot publish this version now (empty: they can)."""
     problems: list[str] = []
     has_perm = getattr(user, "has_perm", None)
     if (
@@ -318,12 +342,8 @@ def publish_problems(version: PackVersion, *, user: User | None, reason: str) ->
         or not (has_perm and has_perm("rules.publish_packversion"))
     ):
         problems.append("You do not have the permission to publish rule pack versions.")
-    if version.status != PackVersion.Status.DRAFT:
-        problems.append(
-            f"{version.pack.key} version {version.number} is {version.status}, not a draft: "
-            "only a draft can be published."
-        )
-        return problems
+    if not_draft_problems(version):
+        return problems + not_draft_problems(version)
     if not reason.strip():
         problems.append("Give the reason for publishing (it is kept in the history).")
     if (
@@ -336,20 +356,7 @@ def publish_problems(version: PackVersion, *, user: User | None, reason: str) ->
             "You made the last change to this draft: another person with the publish permission "
             "must check it and publish it."
         )
-    invalid = validity_problems(version)
-    if invalid:
-        problems.append("The draft is not a valid pack: " + "; ".join(invalid[:10]) + ".")
-        return problems
-    failing = failures(version)
-    if failing:
-        problems.append(
-            f"{len(failing)} scenario check(s) fail: " + "; ".join(failing) + "."
-            if len(failing) <= 20
-            else f"{len(failing)} scenario checks fail, among them: "
-            + "; ".join(failing[:20])
-            + "."
-        )
-    return problems
+    return problems + content_problems(version)
 
 
 def publish(version: PackVersion, *, user: User | None, reason: str) -> PackVersion:
@@ -368,36 +375,74 @@ def publish(version: PackVersion, *, user: User | None, reason: str) -> PackVers
             raise PublishRefused(problems)
         assert user is not None  # publish_problems refuses anonymous publishing
         alone = locked.last_edited_by_id is not None and locked.last_edited_by_id == user.pk
-        now = timezone.now()
-        for older in PackVersion.objects.filter(
-            pack_id=locked.pack_id, status=PackVersion.Status.PUBLISHED
-        ):
-            older.status = PackVersion.Status.RETIRED
-            _history(older, user, f"superseded by v{locked.number}: {reason}")
-            older.save(update_fields=["status"])
         note = " (published alone by its last editor, as RULES_ALLOW_SELF_PUBLISH allows)"
-        locked.status = PackVersion.Status.PUBLISHED
-        locked.published_at = now
-        locked.published_by = user  # type: ignore[assignment]
-        locked.publish_reason = reason.strip() + (note if alone else "")
-        locked.published_alone = alone
         # The history's reason column is short: keep the note whole, the reason shortened.
-        _history(
-            locked,
-            user,
+        history_reason = (
             (reason.strip()[: HISTORY_REASON_LENGTH - len(note)] + note)
             if alone
-            else reason.strip(),
+            else reason.strip()
         )
-        locked.save(
-            update_fields=[
-                "status",
-                "published_at",
-                "published_by",
-                "publish_reason",
-                "published_alone",
-            ]
+        _swap(
+            locked,
+            user=user,
+            reason=reason.strip() + (note if alone else ""),
+            history_reason=history_reason,
+            alone=alone,
         )
-        for hook in after_publish:
-            transaction.on_commit(functools.partial(hook, locked.pk), robust=True)
     return locked
+
+
+def publish_shipped(version: PackVersion, *, reason: str) -> PackVersion:
+    """Publish a draft loaded from a pack file shipped in the repository, then after_publish.
+
+    The four eyes were the repository's review of the file, so no person publishes it here:
+    `published_by` stays empty and `reason` says which file it is and why (the history keeps
+    it). Everything else is `publish`'s: refused with PublishRefused when the version is not a
+    draft, has no reason, is not a valid pack or fails a scenario; the previous published
+    version retires and the after_publish hooks (re-evaluation of open cases) run on commit.
+    """
+    with transaction.atomic():
+        RulePack.objects.select_for_update().get(pk=version.pack_id)
+        locked = PackVersion.objects.select_related("pack").get(pk=version.pk)
+        problems = not_draft_problems(locked)
+        if not problems and not reason.strip():
+            problems = ["Give the reason for publishing (it is kept in the history)."]
+        problems = problems or content_problems(locked)
+        if problems:
+            raise PublishRefused(problems)
+        _swap(locked, user=None, reason=reason.strip(), history_reason=reason.strip())
+    return locked
+
+
+def _swap(
+    locked: PackVersion,
+    *,
+    user: User | None,
+    reason: str,
+    history_reason: str,
+    alone: bool = False,
+) -> None:
+    """Retire the published version and publish `locked` (pack row locked by the caller)."""
+    for older in PackVersion.objects.filter(
+        pack_id=locked.pack_id, status=PackVersion.Status.PUBLISHED
+    ):
+        older.status = PackVersion.Status.RETIRED
+        _history(older, user, f"superseded by v{locked.number}: {reason}")
+        older.save(update_fields=["status"])
+    locked.status = PackVersion.Status.PUBLISHED
+    locked.published_at = timezone.now()
+    locked.published_by = user if user is not None and user.is_authenticated else None  # type: ignore[assignment]
+    locked.publish_reason = reason
+    locked.published_alone = alone
+    _history(locked, user, history_reason)
+    locked.save(
+        update_fields=[
+            "status",
+            "published_at",
+            "published_by",
+            "publish_reason",
+            "published_alone",
+        ]
+    )
+    for hook in after_publish:
+        transaction.on_commit(functools.partial(hook, locked.pk), robust=True)

@@ -3,9 +3,9 @@
 The app's own texts: every msgid the code and templates use has a French translation, and the
 French render of every caseworker page, the CSV, the calendar feed, every alert template and the
 API holds none of the app's English sentences (and the English render none of the French ones).
-The pack's texts: every text of the published pack a reader sees has a French translation, and
-every code it shows has words; the shipped pack version 1 lacks some, listed here, until pack
-version 2 brings them. Dates: the month in words, never 04/08/2026.
+The pack's texts: every text of the published pack (the shipped version 2, as `make run`
+publishes it) a reader sees has a French translation, and every code it shows has words.
+Dates: the month in words, never 04/08/2026.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from notifications.models import MessageTemplate, Notification
 from rules.engine.explain import PHRASES
 from rules.engine.reader_texts import reader_texts
 from rules.models import PackVersion
-from rules.packstore import definition
+from rules.packstore import definition, pack_dict
 from rules.services import today
 from tests.cases.personas import make_case
 
@@ -46,94 +46,6 @@ CATALOGUES = (
     ROOT / "notifications" / "locale" / "fr" / "LC_MESSAGES" / "django.po",
 )
 
-# The shipped pack version 1's texts with no French translation (and its codes with no words for
-# an English reader). Pack version 2 (README: Known limits) translates
-# them: then these lists empty and the skips below go away.
-PACK_V1_WITHOUT_FRENCH = frozenset(
-    {
-        "Réexamen d'une demande d'asile (asylum reconsideration)",
-        (
-            "The procedure a person follows in France to have an asylum application examined "
-            "again after a final refusal (demande de réexamen)."
-        ),
-        (
-            "service-public.fr, « Peut-on refaire une demande d'asile après un refus ? » "
-            "(vérifié le 29 octobre 2019); Review of the law in force (rule pack "
-            "specification, November 2026)"
-        ),
-        "admissible",
-        "inadmissible",
-        "rejected",
-        "Review of the law in force (rule pack specification, November 2026)",
-        (
-            "service-public.fr, « Peut-on refaire une demande d'asile après un refus ? » "
-            "(vérifié le 29 octobre 2019)"
-        ),
-        (
-            "The date this order took effect is not recorded here. The 2019 page printed "
-            '"(50)" for Caen; Caen is in Calvados (14).'
-        ),
-        (
-            "With a decision made available online: the first notification within 15 days, "
-            "else deemed notified after 15 days. Without: the latest notification."
-        ),
-        (
-            "Content certain; article number likely. The law allows 10 working days instead "
-            "of 3 when many people apply at once: no event models that yet."
-        ),
-        (
-            "CESEDA as recodified by ordonnance n° 2020-1733 of 16 December 2020 (in force 1 "
-            "May 2021)"
-        ),
-        "The article number before 1 May 2021 is unsure.",
-        (
-            "The 2019 service-public.fr page says 7 days: it was wrong, the time limit is 8 "
-            "days. Content certain; article number likely."
-        ),
-        (
-            "Before 11 May 2020 the first attestation was valid one month (the 2019 page: one"
-            " month, renewable for 6 months)."
-        ),
-        "Renewed attestations were valid 6 months.",
-        "Arrêté du 5 mai 2020 amending the arrêté of 9 October 2015",
-        "From 11 May 2020 every attestation is valid 6 months.",
-        ("No earlier article number is recorded in this pack for triggers before 1 May 2021."),
-        "Loi n° 91-647 du 10 juillet 1991 relative à l'aide juridique, article 9-4",
-        (
-            "One month is certain; the article number is unsure. Legal aid suspends the time "
-            "limit (loi n° 91-647 art. 9-4): reading it as the remaining period running again"
-            " from the legal aid decision is likely, not certain."
-        ),
-        "A reexamination request is examined under the accelerated procedure.",
-        (
-            "By post only; the postmark counts. The 2019 page also offered hand delivery at "
-            "OFPRA for Île-de-France residents; when that ended is unknown, so it is not "
-            "offered."
-        ),
-        ("Which of L542-1 and L542-2 grounds each status is our reading of the spec (likely)."),
-        # Warning codes: their words are the title on dashboard rows, feeds and SMS.
-        "review_horizon",
-        "overseas_not_covered",
-    }
-)
-PACK_V1_CODES_WITHOUT_ENGLISH_WORDS = frozenset(
-    {
-        "admissible",
-        "inadmissible",
-        "rejected",
-        "protection_granted",
-        "accelerated",
-        "post",
-        "incomplete",
-        "meets_conditions",
-        "fails_conditions",
-        "none",
-        "ended",
-        "until_ofpra_decision",
-        "review_horizon",
-        "overseas_not_covered",
-    }
-)
 
 # Dates a reader could misread: 04/08/2026, 4/8/26, 04-08-2026 (ISO 2026-04-08 is not one), and
 # the month-first English "April 8, 2026".
@@ -141,7 +53,7 @@ NUMERIC_DATE = re.compile(r"(?<![\d/.-])\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?![\d/.-
 MONTH_FIRST = re.compile(
     r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{1,2}, \d{4}"
 )
-# Words §7.7 replaces in French (app texts; the pack's own arrive with pack version 2).
+# Words §7.7 replaces in French (app texts and the published pack's translations).
 NOT_FRENCH_VOCABULARY = (
     re.compile(r"\bbase légale\b", re.I),
     re.compile(r"\bdemandeur\b", re.I),
@@ -244,6 +156,14 @@ def test_it_uses_the_french_vocabulary_of_the_review_in_app_texts_and_sentences(
             assert not word.search(text), f"{word.pattern} in {text!r}"
 
 
+def test_the_published_packs_french_uses_the_vocabulary_of_the_review(
+    shipped_pack: PackVersion,
+) -> None:
+    for text in definition(shipped_pack).translations.get("fr", {}).values():
+        for word in NOT_FRENCH_VOCABULARY:
+            assert not word.search(text), f"{word.pattern} in {text!r}"
+
+
 # -- Pages, exports, feed, alerts and API in each language -------------------------------------
 
 
@@ -296,29 +216,34 @@ def assert_in_language(
     assert dates == [], f"dates a reader could misread on the {language} {where}: {dates}"
 
 
-def pack_v1_missing(pack: PackVersion) -> tuple[str, ...]:
-    """Pack texts still English in French renders (version 1 only)."""
-    if pack.number != 1:
-        return ()
-    texts = reader_texts(definition(pack))
-    return tuple(
-        sorted(
-            (t for t in texts if t in PACK_V1_WITHOUT_FRENCH),
-            key=len,
-            reverse=True,
-        )
-    )
+def citations(pack: PackVersion) -> tuple[str, ...]:
+    """The pack's legal bases: citations, whose names stay in French in every language
+    ("Code de procédure civile art. 642")."""
+    found: set[str] = set()
+
+    def walk(value: Any, name: str = "") -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, str(key))
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item, name)
+        elif isinstance(value, str) and name.endswith("basis") and value:
+            found.add(value)
+
+    walk(pack_dict(pack))
+    return tuple(sorted(found, key=len, reverse=True))
 
 
 @pytest.fixture
-def story(asylum_pack: PackVersion, org_a: Organisation, carla: User) -> dict[str, Any]:
+def story(shipped_pack: PackVersion, org_a: Organisation, carla: User) -> dict[str, Any]:
     """Files that show every kind of text: deadlines in every bucket, met, flagged and
     suspended ones, decisions with outcomes, outcomes with statuses, warnings, an alert."""
     day = today()
     decided = make_case(
         org_a,
         carla,
-        asylum_pack,
+        shipped_pack,
         reference="A-101",
         applicant_name="Amina Diallo",
         department="57",
@@ -333,7 +258,7 @@ def story(asylum_pack: PackVersion, org_a: Organisation, carla: User) -> dict[st
     make_case(
         org_a,
         carla,
-        asylum_pack,
+        shipped_pack,
         reference="A-102",
         applicant_name="Olga Ivanova",
         events=[
@@ -343,7 +268,7 @@ def story(asylum_pack: PackVersion, org_a: Organisation, carla: User) -> dict[st
     suspended = make_case(
         org_a,
         carla,
-        asylum_pack,
+        shipped_pack,
         reference="A-103",
         applicant_name="Tariq Aziz",
         events=[
@@ -418,16 +343,19 @@ def read_in(client: Client, language: str, url: str) -> str:
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_it_shows_every_caseworker_page_in_the_readers_language(
-    reader: Client, story: dict[str, Any], asylum_pack: PackVersion, language: str
+    reader: Client, story: dict[str, Any], shipped_pack: PackVersion, language: str
 ) -> None:
-    allowed = pack_v1_missing(asylum_pack) if language == "fr" else ()
-    in_other_language = pack_giveaways(asylum_pack, language)
+    in_other_language = pack_giveaways(shipped_pack, language)
     assert in_other_language
     for name, url in page_urls(story).items():
         page = read_in(reader, language, url)
         assert f'<html lang="{language}">' in page
         assert_in_language(
-            visible_text(page), language, name, allowed=allowed, forbidden=in_other_language
+            visible_text(page),
+            language,
+            name,
+            allowed=citations(shipped_pack),
+            forbidden=in_other_language,
         )
     client = Client()
     page = read_in(client, language, reverse("login"))
@@ -444,7 +372,7 @@ def test_it_shows_the_fixed_texts_in_french(reader: Client, story: dict[str, Any
     assert "16 mars 2026" in text  # timeline
     dashboard = visible_text(read_in(reader, "fr", reverse("dashboard")))
     # What to do: the rule's description in French (the pack's translations).
-    assert "doit être envoyée par courrier à l'OFPRA dans un délai de 8 jours" in dashboard
+    assert "doit être envoyée par courrier à l'OFPRA" in dashboard
     assert "must be posted" not in dashboard
 
 
@@ -460,11 +388,11 @@ def test_it_shows_the_fixed_texts_in_english(reader: Client, story: dict[str, An
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_it_exports_the_csv_and_the_feed_in_the_readers_language(
-    reader: Client, story: dict[str, Any], asylum_pack: PackVersion, carla: User, language: str
+    reader: Client, story: dict[str, Any], shipped_pack: PackVersion, carla: User, language: str
 ) -> None:
-    allowed = pack_v1_missing(asylum_pack) if language == "fr" else ()
     csv = read_in(reader, language, reverse("deadlines-csv"))
-    in_other_language = pack_giveaways(asylum_pack, language)
+    in_other_language = pack_giveaways(shipped_pack, language)
+    allowed = citations(shipped_pack)
     assert_in_language(csv, language, "CSV export", allowed=allowed, forbidden=in_other_language)
     description = (
         "doit être envoyée par courrier" if language == "fr" else "must be posted to OFPRA"
@@ -550,9 +478,9 @@ def strings_of(value: Any) -> Iterator[str]:
 
 
 def test_it_answers_the_api_in_the_language_asked_for(
-    asylum_pack: PackVersion, token_client: APIClient
+    shipped_pack: PackVersion, token_client: APIClient
 ) -> None:
-    pack = definition(asylum_pack)
+    pack = definition(shipped_pack)
     # Codes stay codes (the words for them are in status_label and outcome_labels).
     codes = {o for e in pack.event_types for o in e.outcomes} | {
         str(v)
@@ -560,8 +488,9 @@ def test_it_answers_the_api_in_the_language_asked_for(
         for rule in outcome.rules
         for v in (rule.result if isinstance(rule.result, list) else [rule.result])
     }
-    texts = {t for t in reader_texts(pack) if t not in codes}
-    known = set(pack_v1_missing(asylum_pack))
+    french_of = pack.translations.get("fr", {})
+    # A text whose French is itself (a name: "Légifrance, Code de l'entrée...") reads the same.
+    texts = {t for t in reader_texts(pack) if t not in codes and french_of.get(t) != t}
     body = json.loads(
         (ROOT / "rules" / "packs" / "asylum-reexamination" / "api-example.json").read_text()
     )
@@ -579,7 +508,7 @@ def test_it_answers_the_api_in_the_language_asked_for(
         )
         assert french.status_code == 200, french.json()
         assert french["Content-Language"] == "fr"
-        english_left = [s for s in strings_of(french.json()) if s in texts and s not in known]
+        english_left = [s for s in strings_of(french.json()) if s in texts]
         assert english_left == []
         for text in strings_of(french.json()):
             dates = NUMERIC_DATE.findall(text) + MONTH_FIRST.findall(text)
@@ -590,29 +519,16 @@ def test_it_answers_the_api_in_the_language_asked_for(
 
 
 def test_it_has_a_french_translation_for_every_text_of_the_published_pack(
-    asylum_pack: PackVersion,
+    shipped_pack: PackVersion,
 ) -> None:
-    pack = definition(
-        PackVersion.objects.filter(pack=asylum_pack.pack, status="published")
-        .order_by("-number")
-        .first()
-        or asylum_pack
-    )
+    pack = definition(shipped_pack)
     french = pack.translations.get("fr", {})
     missing = sorted(t for t in reader_texts(pack) if not french.get(t))
-    if pack.version != 1:
-        assert missing == [], "translate these in the pack's translations.fr"
-        return
-    unexpected = [t for t in missing if t not in PACK_V1_WITHOUT_FRENCH]
-    assert unexpected == [], "a text added to pack version 1 without its French"
-    pytest.skip(
-        f"the shipped pack version 1 has {len(missing)} texts without French (listed in "
-        "PACK_V1_WITHOUT_FRENCH): pack version 2 translates them"
-    )
+    assert missing == [], "translate these in the pack's translations.fr"
 
 
-def test_it_has_words_for_every_code_the_published_pack_shows(asylum_pack: PackVersion) -> None:
-    pack = definition(asylum_pack)
+def test_it_has_words_for_every_code_the_published_pack_shows(shipped_pack: PackVersion) -> None:
+    pack = definition(shipped_pack)
     codes = {
         *(o for e in pack.event_types for o in e.outcomes),
         *(
@@ -628,45 +544,36 @@ def test_it_has_words_for_every_code_the_published_pack_shows(asylum_pack: PackV
     french = pack.translations.get("fr", {})
     no_english = sorted(c for c in codes if not english.get(c))
     no_french = sorted(c for c in codes if not french.get(c))
-    if pack.version != 1:
-        assert (no_english, no_french) == ([], [])
-        return
-    assert set(no_english) <= PACK_V1_CODES_WITHOUT_ENGLISH_WORDS
-    assert set(no_french) <= PACK_V1_WITHOUT_FRENCH
-    pytest.skip(
-        f"the shipped pack version 1 has {len(no_english)} codes without English words and "
-        f"{len(no_french)} without French (PACK_V1_CODES_WITHOUT_ENGLISH_WORDS): pack version 2 "
-        "adds translations.en and translations.fr for them"
-    )
+    assert (no_english, no_french) == ([], [])
 
 
 def test_the_french_for_a_code_comes_from_the_packs_translations(
     reader: Client,
     story: dict[str, Any],
-    asylum_pack: PackVersion,
+    shipped_pack: PackVersion,
     amend: Any,
     celery_eager: None,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    """What pack version 2 brings shows once published: outcome codes keyed by the code itself."""
+    """Outcome codes read in French from the published pack's translations, keyed by the code:
+    a translation legal staff change shows once their version is published."""
 
-    def translate_codes(draft: PackVersion) -> None:
-        draft.translations.create(language="fr", source="inadmissible", text="irrecevable")
-        draft.translations.create(language="fr", source="admissible", text="recevable")
-        draft.translations.create(language="fr", source="rejected", text="rejet")
-        draft.translations.create(
-            language="en", source="until_ofpra_decision", text="until OFPRA decides"
-        )
+    def reword(draft: PackVersion) -> None:
+        translation_row = draft.translations.get(language="fr", source="rejected")
+        translation_row.text = "rejet de la demande"
+        translation_row.save()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        amend(asylum_pack, translate_codes)  # published: open cases are evaluated again
-    with translation.override("fr"):
-        form = visible_text(
-            read_in(reader, "fr", reverse("event-create", args=[story["decided"].pk]))
-        )
+    form = visible_text(read_in(reader, "fr", reverse("event-create", args=[story["decided"].pk])))
     assert "irrecevable" in form
     assert "recevable" in form
     assert "protection accordée" in form
     assert "inadmissible" not in form
     case = visible_text(read_in(reader, "fr", reverse("case-detail", args=[story["decided"].pk])))
     assert re.search(r"—\s+irrecevable", case)
+    with django_capture_on_commit_callbacks(execute=True):
+        amend(shipped_pack, reword)  # published: open cases are evaluated again
+    with translation.override("fr"):
+        form = visible_text(
+            read_in(reader, "fr", reverse("event-create", args=[story["decided"].pk]))
+        )
+    assert "rejet de la demande" in form

@@ -39,3 +39,15 @@ def test_it_refuses_to_run_outside_debug(settings: Settings, asylum_pack: PackVe
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo")
+
+
+def test_the_demo_cases_show_the_published_shipped_version(
+    settings: Settings, shipped_pack: PackVersion
+) -> None:
+    """`make run` publishes the shipped version 2 before seeding: the demo shows its results."""
+    settings.DEBUG = True
+    call_command("ensure_demo_user")
+    call_command("seed_demo")
+    cases = Case.objects.filter(reference__startswith="DEMO-")
+    assert cases.count() == 6
+    assert {case.evaluated_pack_version_id for case in cases} == {shipped_pack.pk}

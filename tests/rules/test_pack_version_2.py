@@ -1,9 +1,9 @@
-"""Pack version 2 (the legal review of November 2026), ready as a draft beside the shipped pack.
+"""Pack version 2 (the legal review of November 2026), shipped as the published version.
 
-`rules/packs/asylum-reexamination/v2/` holds version 2 and its hand-worked scenarios. It is not
-loaded by default: shipping it as the published version needs a publishing path for shipped
-files that re-evaluates open cases (see the README's known limits). Until then these tests keep
-it valid and keep its scenarios true, so legal staff can import it as a draft and publish it.
+`rules/packs/asylum-reexamination/v2/` holds version 2 and its hand-worked scenarios;
+`loadrulepack` publishes it after version 1 (tests/rules/test_shipped_pack_versions.py). These
+tests keep it valid and its scenarios true, loaded as a draft beside version 1 as an import in
+the admin does.
 """
 
 from __future__ import annotations

@@ -64,10 +64,10 @@ def statuses() -> list[tuple[int, str]]:
 
 @pytest.mark.usefixtures("no_packs", "people")
 def test_it_loads_the_shipped_scenarios_with_the_shipped_pack_once() -> None:
-    output = run()
+    output = run(str(SHIPPED / "pack.json"))
     count = len(list((SHIPPED / "scenarios").glob("*.json")))
     assert f"{KEY}: {count} scenario(s) added" in output
-    run()
+    run(str(SHIPPED / "pack.json"))
     assert Scenario.objects.count() == count
 
 
@@ -77,7 +77,7 @@ def test_it_publishes_a_file_written_by_another_person(
     django_capture_on_commit_callbacks: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    run()
+    run(str(SHIPPED / "pack.json"))
     called: list[int] = []
     monkeypatch.setattr(workbench, "after_publish", [called.append])
     with django_capture_on_commit_callbacks(execute=True):
@@ -105,7 +105,7 @@ def test_it_publishes_a_file_written_by_another_person(
 def test_publishing_ones_own_file_alone_is_refused_and_nothing_is_loaded(
     tmp_path: Path,
 ) -> None:
-    run()
+    run(str(SHIPPED / "pack.json"))
     with pytest.raises(CommandError) as refused:
         run(str(ten_days(tmp_path)), "--publish", "--by", "publisher", "--reason", "Décret")
     message = str(refused.value)
@@ -117,7 +117,7 @@ def test_publishing_ones_own_file_alone_is_refused_and_nothing_is_loaded(
 
 @pytest.mark.usefixtures("no_packs", "people")
 def test_a_failing_scenario_beside_the_file_blocks_the_publish(tmp_path: Path) -> None:
-    run()
+    run(str(SHIPPED / "pack.json"))
     Scenario.objects.create(
         pack=RulePack.objects.get(key=KEY),
         name="registered-6-january-2027",
@@ -156,6 +156,7 @@ def test_a_failing_scenario_beside_the_file_blocks_the_publish(tmp_path: Path) -
         (["--publish", "--by", "nobody", "--reason", "x"], "--by: no active user 'nobody'"),
         (["--by", "publisher"], "--by, --author and --reason go with --publish"),
         (["--publish", "--draft", "--by", "publisher", "--reason", "x"], "contradict"),
+        (["--publish", "--by", "publisher", "--reason", "x"], "--publish goes with pack files"),
     ],
 )
 def test_bad_publish_options_are_refused_with_a_message(args: list[str], message: str) -> None:
