@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -13,8 +12,10 @@ from rules.services import today
 from .. import procedures
 from ..dashboard import (
     BUCKETS,
+    CountedPaginator,
     DeadlineFilterForm,
     bucket_counts,
+    listed_count,
     pending_deadlines,
     rows,
     with_status,
@@ -33,10 +34,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form = DeadlineFilterForm(request.GET, membership=membership)
     pending = pending_deadlines(form, day)
     counts = bucket_counts(pending, day)
-    page = Paginator(with_status(pending, form, day), PAGE_SIZE).get_page(request.GET.get("page"))
+    status = form.cleaned_data.get("status") if form.is_valid() else ""
+    page = CountedPaginator(
+        with_status(pending, form, day), PAGE_SIZE, listed_count(counts, status)
+    ).get_page(request.GET.get("page"))
     descriptions = procedures.deadline_descriptions()
     running = recomputing_versions()
-    status = form.cleaned_data.get("status") if form.is_valid() else ""
     # Suspended deadlines have no due date: listed apart unless a status is chosen.
     suspended = (
         []
