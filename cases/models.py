@@ -322,7 +322,9 @@ class Deadline(models.Model):
             models.Index(fields=["updated_at"], name="deadline_updated_idx"),
             # The dashboard: an organisation's (a caseworker's) deadlines still to do, by date.
             models.Index(
-                fields=["organisation", "due"], condition=PENDING_ROW, name="deadline_pending_org_idx"
+                fields=["organisation", "due"],
+                condition=PENDING_ROW,
+                name="deadline_pending_org_idx",
             ),
             models.Index(
                 fields=["assigned_to", "due"],
@@ -334,6 +336,12 @@ class Deadline(models.Model):
     def __str__(self) -> str:
         return f"{self.key} {self.due}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("update_fields") is None:
+            for name, value in self.listed_values(self.case).items():
+                setattr(self, name, value)
+        super().save(*args, **kwargs)
+
     @staticmethod
     def listed_values(case: Case) -> dict[str, Any]:
         """The case's fields a deadline row carries for the lists."""
@@ -342,12 +350,6 @@ class Deadline(models.Model):
             "case_open": case.state == Case.State.OPEN,
             "assigned_to_id": case.assigned_to_id,
         }
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if kwargs.get("update_fields") is None:
-            for name, value in self.listed_values(self.case).items():
-                setattr(self, name, value)
-        super().save(*args, **kwargs)
 
     def text_in(self, language: str, name: str) -> str:
         """The label or explanation in a language, else as stored in the site's default."""

@@ -48,9 +48,16 @@ def case_list(request: HttpRequest) -> HttpResponse:
     # The step due on each case's next date, for the page's cases only (one query).
     shown = {case.pk: case for case in page.object_list}
     steps: dict[int, Deadline] = {}
-    for deadline in Deadline.objects.filter(
-        case_id__in=list(shown), status__in=PENDING, completed_on__isnull=True, due__isnull=False
-    ).only("case_id", "due", "label", "texts").order_by("case_id", "due", "id"):
+    for deadline in (
+        Deadline.objects.filter(
+            case_id__in=list(shown),
+            status__in=PENDING,
+            completed_on__isnull=True,
+            due__isnull=False,
+        )
+        .only("case_id", "due", "label", "texts")
+        .order_by("case_id", "due", "id")
+    ):
         steps.setdefault(deadline.case_id, deadline)
     names: dict[int, str] = {}
     for case in page.object_list:
