@@ -237,7 +237,8 @@ def with_status(
         deadlines = deadlines.filter(bucket_conditions(today)[status])
     else:
         deadlines = deadlines.filter(due__isnull=False)
-    return deadlines.order_by("due", "case__reference", "key")
+    # The order of the pending rows' indexes (the case's reference is copied on its rows).
+    return deadlines.order_by("due", "case_reference", "key")
 
 
 def bucket_counts(deadlines: QuerySet[Deadline], today: dt.date) -> dict[str, int]:

@@ -244,7 +244,14 @@ class NewElement(models.Model):
 PENDING_STATUSES = ("open", "missed", "suspended", "possibly_open")
 PENDING_ROW = models.Q(status__in=PENDING_STATUSES, completed_on__isnull=True, case_open=True)
 # Case fields copied on its deadline rows (Case.save keeps them in step).
-LISTED_FROM_CASE = {"organisation", "organisation_id", "state", "assigned_to", "assigned_to_id"}
+LISTED_FROM_CASE = {
+    "organisation",
+    "organisation_id",
+    "state",
+    "assigned_to",
+    "assigned_to_id",
+    "reference",
+}
 
 
 class Deadline(models.Model):
@@ -298,6 +305,8 @@ class Deadline(models.Model):
         db_index=False,
     )
     case_open = models.BooleanField(default=True, editable=False)
+    # The lists' order is due date, then file reference, then key: all three in the index.
+    case_reference = models.CharField(max_length=50, blank=True, editable=False)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -308,7 +317,7 @@ class Deadline(models.Model):
         db_index=False,
     )
     history = HistoricalRecords(
-        excluded_fields=["updated_at", "organisation", "case_open", "assigned_to"]
+        excluded_fields=["updated_at", "organisation", "case_open", "case_reference", "assigned_to"]
     )
 
     class Meta:
@@ -322,12 +331,12 @@ class Deadline(models.Model):
             models.Index(fields=["updated_at"], name="deadline_updated_idx"),
             # The dashboard: an organisation's (a caseworker's) deadlines still to do, by date.
             models.Index(
-                fields=["organisation", "due"],
+                fields=["organisation", "due", "case_reference", "key"],
                 condition=PENDING_ROW,
                 name="deadline_pending_org_idx",
             ),
             models.Index(
-                fields=["assigned_to", "due"],
+                fields=["assigned_to", "due", "case_reference", "key"],
                 condition=PENDING_ROW,
                 name="deadline_pending_worker_idx",
             ),
@@ -348,6 +357,7 @@ class Deadline(models.Model):
         return {
             "organisation_id": case.organisation_id,
             "case_open": case.state == Case.State.OPEN,
+            "case_reference": case.reference,
             "assigned_to_id": case.assigned_to_id,
         }
 

@@ -16,6 +16,7 @@ def copy_case_fields_to_deadlines(apps, schema_editor):
     Deadline.objects.update(
         organisation_id=models.Subquery(case.values("organisation_id")[:1]),
         assigned_to_id=models.Subquery(case.values("assigned_to_id")[:1]),
+        case_reference=models.Subquery(case.values("reference")[:1]),
     )
     Deadline.objects.filter(case__state="closed").update(case_open=False)
     soonest = (
@@ -78,6 +79,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='deadline',
+            name='case_reference',
+            field=models.CharField(blank=True, editable=False, max_length=50),
+        ),
+        migrations.AddField(
+            model_name='deadline',
             name='case_open',
             field=models.BooleanField(default=True, editable=False),
         ),
@@ -98,10 +104,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='deadline',
-            index=models.Index(condition=models.Q(('case_open', True), ('completed_on__isnull', True), ('status__in', ('open', 'missed', 'suspended', 'possibly_open'))), fields=['organisation', 'due'], name='deadline_pending_org_idx'),
+            index=models.Index(condition=models.Q(('case_open', True), ('completed_on__isnull', True), ('status__in', ('open', 'missed', 'suspended', 'possibly_open'))), fields=['organisation', 'due', 'case_reference', 'key'], name='deadline_pending_org_idx'),
         ),
         migrations.AddIndex(
             model_name='deadline',
-            index=models.Index(condition=models.Q(('case_open', True), ('completed_on__isnull', True), ('status__in', ('open', 'missed', 'suspended', 'possibly_open'))), fields=['assigned_to', 'due'], name='deadline_pending_worker_idx'),
+            index=models.Index(condition=models.Q(('case_open', True), ('completed_on__isnull', True), ('status__in', ('open', 'missed', 'suspended', 'possibly_open'))), fields=['assigned_to', 'due', 'case_reference', 'key'], name='deadline_pending_worker_idx'),
         ),
     ]
