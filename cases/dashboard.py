@@ -259,7 +259,7 @@ def listed_count(counts: dict[str, int], status: str) -> int:
     return sum(n for name, n in counts.items() if name != SUSPENDED)
 
 
-class CountedPaginator(Paginator):  # type: ignore[type-arg]
+class CountedPaginator(Paginator):
     """A paginator told its number of rows (Django's counts them again with a COUNT query)."""
 
     def __init__(self, object_list: Any, per_page: int, count: int) -> None:

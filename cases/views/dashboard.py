@@ -34,7 +34,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form = DeadlineFilterForm(request.GET, membership=membership)
     pending = pending_deadlines(form, day)
     counts = bucket_counts(pending, day)
-    status = form.cleaned_data.get("status") if form.is_valid() else ""
+    status: str = (form.cleaned_data.get("status") if form.is_valid() else "") or ""
     page = CountedPaginator(
         with_status(pending, form, day), PAGE_SIZE, listed_count(counts, status)
     ).get_page(request.GET.get("page"))
