@@ -16,12 +16,23 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from rules.engine.inputs import InputError
 from rules.services import evaluate_in_languages, published_version
 
-from .models import Case, CaseEvent, Deadline, Membership, NewElement, Organisation, new_feed_token
+from .models import (
+    PENDING_STATUSES,
+    Case,
+    CaseEvent,
+    Deadline,
+    Membership,
+    NewElement,
+    Organisation,
+    new_feed_token,
+    next_due_of,
+)
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -139,6 +150,7 @@ def deadline_changes(
         for lang, other in results.items()
     }
     by_key = {d.key: d for d in existing}
+    listed = Deadline.listed_values(case)
     changes = DeadlineChanges()
     seen = set()
     for item in result["deadlines"]:
@@ -174,7 +186,9 @@ def deadline_changes(
         }
         deadline = by_key.get(item["key"])
         if deadline is None:
-            changes.created.append(Deadline(case=case, key=item["key"], **values, **provenance))
+            changes.created.append(
+                Deadline(case=case, key=item["key"], **values, **provenance, **listed)
+            )
             continue
         if all(getattr(deadline, k) == v for k, v in values.items()):
             if any(getattr(deadline, k) != v for k, v in provenance.items()):
@@ -188,6 +202,21 @@ def deadline_changes(
         changes.changed.append(deadline)
     changes.deleted = [d for key, d in by_key.items() if key not in seen]
     return changes
+
+
+def refresh_next_due(case_ids: list[int]) -> None:
+    """Case.next_due from the stored deadline rows, in one statement (after bulk writes)."""
+    soonest = (
+        Deadline.objects.filter(
+            case=OuterRef("pk"),
+            status__in=PENDING_STATUSES,
+            completed_on__isnull=True,
+            due__isnull=False,
+        )
+        .order_by("due")
+        .values("due")[:1]
+    )
+    Case.objects.filter(pk__in=case_ids).update(next_due=Subquery(soonest))
 
 
 def set_evaluated(
@@ -223,7 +252,8 @@ def evaluate_and_store(
     # Always the fresh row (never a cached one): what is stored says which version made it.
     published = published_version(case.procedure.key)
     results = evaluate_case(case, published, as_of=as_of)
-    changes = deadline_changes(case, results, list(case.deadlines.all()), published)
+    existing = list(case.deadlines.all())
+    changes = deadline_changes(case, results, existing, published)
     for deadline in changes.provenance_only:
         Deadline.objects.filter(pk=deadline.pk).update(
             **{name: getattr(deadline, name) for name in PROVENANCE_FIELDS}
@@ -236,8 +266,11 @@ def evaluate_and_store(
         deadline.delete()
 
     set_evaluated(case, results, published)
+    gone = {d.pk for d in changes.deleted}
+    case.next_due = next_due_of([*changes.created, *(d for d in existing if d.pk not in gone)])
     case.save(
         update_fields=[
+            "next_due",
             "evaluation",
             "evaluation_errors",
             "evaluated_at",

@@ -13,14 +13,16 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet, Value
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from rules.models import RulePack
 
 from .access import visible_cases, visible_deadlines
 from .forms import ProcedureChoiceField, person_name
-from .models import Case, Deadline, Membership
+from .models import PENDING_STATUSES, Case, Deadline, Membership
 from .procedures import DeadlineDescriptions
 from .reevaluation import is_recomputing
 
@@ -42,12 +44,14 @@ STATUS_TEXT: dict[str, Any] = {
     Deadline.Status.POSSIBLY_MET: _("In time only if the limit is extended"),
 }
 # possibly_open is past its due date: listed as overdue, like a missed deadline still to do.
+# The same values in the same order as the pending rows' partial indexes (cases/models.py).
 PENDING = (
     Deadline.Status.OPEN,
     Deadline.Status.MISSED,
     Deadline.Status.SUSPENDED,
     Deadline.Status.POSSIBLY_OPEN,
 )
+assert PENDING == PENDING_STATUSES
 ALL = "all"
 
 
@@ -138,6 +142,26 @@ class CaseFilterForm(forms.Form):
             cases = cases.filter(Q(applicant_name__icontains=text) | Q(reference__icontains=text))
         return cases
 
+    def filter_deadlines(self, deadlines: QuerySet[Deadline]) -> QuerySet[Deadline]:
+        """Deadlines of the cases matching the filters (the same as filter_cases, read from the
+        deadline rows where they carry the field); an invalid filter matches nothing."""
+        if not self.is_valid():
+            return deadlines.none()
+        data = self.cleaned_data
+        caseworker = self.selected_caseworker()
+        if caseworker != ALL:
+            deadlines = deadlines.filter(assigned_to_id=int(caseworker))
+        if data["procedure"] is not None:
+            deadlines = deadlines.filter(case__procedure=data["procedure"])
+        if data["department"]:
+            deadlines = deadlines.filter(case__department=data["department"])
+        if data["q"].strip():
+            text = data["q"].strip()
+            deadlines = deadlines.filter(
+                Q(case__applicant_name__icontains=text) | Q(case__reference__icontains=text)
+            )
+        return deadlines
+
     def has_active_filters(self) -> bool:
         """Whether a filter other than the search box is set (it stays unfolded on phones)."""
         return any(self.data.get(name) for name in self.fields if name != "q")
@@ -190,16 +214,16 @@ class Row:
 
 
 def pending_deadlines(form: DeadlineFilterForm, today: dt.date) -> QuerySet[Deadline]:
-    """Deadlines still to be met on open cases matching the filters (status filter excluded)."""
-    cases = form.filter_cases(visible_cases(form.membership.user))
+    """Deadlines still to be met on open cases matching the filters (status filter excluded).
+
+    Read from the deadline rows' own copy of the case's organisation, state and caseworker
+    (cases/models.py), so that an index on pending rows gives them in due-date order.
+    """
+    deadlines = visible_deadlines(form.membership.user).filter(
+        case_open=True, status__in=PENDING, completed_on__isnull=True
+    )
     return (
-        visible_deadlines(form.membership.user)
-        .filter(
-            case__in=cases.values("pk"),
-            case__state=Case.State.OPEN,
-            status__in=PENDING,
-            completed_on__isnull=True,
-        )
+        form.filter_deadlines(deadlines)
         .select_related("case", "case__assigned_to", "case__procedure")
         # Each case's stored evaluation is ~2 KB of JSON that no list shows.
         .defer("case__evaluation", "case__evaluation_errors")
@@ -214,18 +238,38 @@ def with_status(
         deadlines = deadlines.filter(bucket_conditions(today)[status])
     else:
         deadlines = deadlines.filter(due__isnull=False)
-    return deadlines.order_by("due", "case__reference", "key")
+    # The order of the pending rows' indexes (the case's reference is copied on its rows).
+    return deadlines.order_by("due", "case_reference", "key")
 
 
 def bucket_counts(deadlines: QuerySet[Deadline], today: dt.date) -> dict[str, int]:
-    """How many deadlines fall in each bucket, in one query."""
-    counts: dict[str, int] = deadlines.aggregate(
+    """How many deadlines fall in each bucket, in one query (COUNT(1): read from the index)."""
+    counts: dict[str, int] = deadlines.order_by().aggregate(
         **{
-            name: Count("id", filter=condition)
+            name: Count(Value(1), filter=condition)
             for name, condition in bucket_conditions(today).items()
         }
     )
     return counts
+
+
+def listed_count(counts: dict[str, int], status: str) -> int:
+    """How many rows the paginated list has, from the bucket counts (no second COUNT)."""
+    if status:
+        return counts[status]
+    return sum(n for name, n in counts.items() if name != SUSPENDED)
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its number of rows (Django's counts them again with a COUNT query)."""
+
+    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
 
 
 def rows(

@@ -120,8 +120,12 @@ class Case(models.Model):
     # When the case was last closed: its personal data is anonymised CASE_RETENTION_DAYS later.
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The soonest due date of its deadlines still to do (cases/actions.py keeps it with them):
+    # the case list is sorted by it from an index, without reading every case's deadlines.
+    next_due = models.DateField(null=True, blank=True, editable=False)
     history = HistoricalRecords(
         excluded_fields=[
+            "next_due",
             "evaluation",
             "evaluated_at",
             "evaluated_pack_version",
@@ -149,10 +153,28 @@ class Case(models.Model):
             models.Index(fields=["organisation", "procedure"]),
             # The frequent alert planner: cases written since its last run.
             models.Index(fields=["updated_at"], name="case_updated_idx"),
+            # The case list's order (open first, soonest next deadline, reference), read from
+            # the index a page at a time, for the organisation and for one caseworker.
+            models.Index(
+                fields=["organisation", "-state", "next_due", "reference"],
+                name="case_list_order_idx",
+            ),
+            models.Index(
+                fields=["organisation", "assigned_to", "-state", "next_due", "reference"],
+                name="case_list_worker_order_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.reference
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        written = kwargs.get("update_fields")
+        if written is None or set(written) & LISTED_FROM_CASE:
+            # Its deadline rows carry what the lists filter on: keep them in step.
+            listed = Deadline.listed_values(self)
+            self.deadlines.exclude(**listed).update(**listed)
 
     def evaluation_for(self, language: str) -> dict[str, Any]:
         """The last evaluation's results written in a language (the site's default otherwise)."""
@@ -217,6 +239,21 @@ class NewElement(models.Model):
         return f"{self.date}"
 
 
+# What a deadline still to do is (cases/dashboard.py lists them); the same values, in the same
+# order, as the lists' queries, so that PostgreSQL matches them with the partial indexes below.
+PENDING_STATUSES = ("open", "missed", "suspended", "possibly_open")
+PENDING_ROW = models.Q(status__in=PENDING_STATUSES, completed_on__isnull=True, case_open=True)
+# Case fields copied on its deadline rows (Case.save keeps them in step).
+LISTED_FROM_CASE = {
+    "organisation",
+    "organisation_id",
+    "state",
+    "assigned_to",
+    "assigned_to_id",
+    "reference",
+}
+
+
 class Deadline(models.Model):
     """A deadline as the last evaluation of its case produced it."""
 
@@ -255,7 +292,33 @@ class Deadline(models.Model):
     )
     pack_revision = models.CharField(max_length=32, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # Copied from the case (Case.save and save() below keep them in step; bulk writers use
+    # listed_values): the dashboard reads an organisation's or a caseworker's deadlines still
+    # to do from one partial index in due-date order, without joining every case.
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        db_index=False,
+    )
+    case_open = models.BooleanField(default=True, editable=False)
+    # The lists' order is due date, then file reference, then key: all three in the index.
+    case_reference = models.CharField(max_length=50, blank=True, editable=False)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        db_index=False,
+    )
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "organisation", "case_open", "case_reference", "assigned_to"]
+    )
 
     class Meta:
         ordering = ["due", "id"]
@@ -263,14 +326,40 @@ class Deadline(models.Model):
             models.UniqueConstraint(fields=["case", "key"], name="unique_case_deadline"),
         ]
         indexes = [
-            # The dashboard lists pending deadlines by due date within an organisation.
             models.Index(fields=["status", "due"]),
             # The frequent alert planner: deadlines written since its last run.
             models.Index(fields=["updated_at"], name="deadline_updated_idx"),
+            # The dashboard: an organisation's (a caseworker's) deadlines still to do, by date.
+            models.Index(
+                fields=["organisation", "due", "case_reference", "key"],
+                condition=PENDING_ROW,
+                name="deadline_pending_org_idx",
+            ),
+            models.Index(
+                fields=["assigned_to", "due", "case_reference", "key"],
+                condition=PENDING_ROW,
+                name="deadline_pending_worker_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.key} {self.due}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("update_fields") is None:
+            for name, value in self.listed_values(self.case).items():
+                setattr(self, name, value)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def listed_values(case: Case) -> dict[str, Any]:
+        """The case's fields a deadline row carries for the lists."""
+        return {
+            "organisation_id": case.organisation_id,
+            "case_open": case.state == Case.State.OPEN,
+            "case_reference": case.reference,
+            "assigned_to_id": case.assigned_to_id,
+        }
 
     def text_in(self, language: str, name: str) -> str:
         """The label or explanation in a language, else as stored in the site's default."""
@@ -321,6 +410,11 @@ class Deadline(models.Model):
             self.Status.SUSPENDED,
             self.Status.POSSIBLY_OPEN,
         ) and (self.completed_on is None)
+
+
+def next_due_of(deadlines: Any) -> Any:
+    """The soonest due date of the deadlines still to do (Case.next_due), or None."""
+    return min((d.due for d in deadlines if d.is_pending and d.due is not None), default=None)
 
 
 class ReevaluationRun(models.Model):

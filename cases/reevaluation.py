@@ -239,6 +239,7 @@ def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
             run.reason,
             now,
         )
+        actions.refresh_next_due([case.pk for case in evaluated])
         DeadlineMove.objects.bulk_create(moves)
         ReevaluationChunk.objects.filter(pk=chunk_id).update(errors=errors)
         ReevaluationRun.objects.filter(pk=run.pk).update(

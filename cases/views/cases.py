@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, JSONField, OuterRef, Subquery
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
@@ -36,29 +36,37 @@ from .common import PAGE_SIZE, member_or_403
 def case_list(request: HttpRequest) -> HttpResponse:
     membership = member_or_403(request)
     form = CaseListFilterForm(request.GET, membership=membership, everyone_by_default=True)
-    next_pending = Deadline.objects.filter(
-        case=OuterRef("pk"), status__in=PENDING, completed_on__isnull=True, due__isnull=False
-    ).order_by("due", "id")
+    # In the order of an index (cases/models.py): open first, soonest next deadline, reference.
     cases = (
         form.filter_cases(visible_cases(request.user))
         .select_related("assigned_to", "procedure")
-        .annotate(
-            next_due=Subquery(next_pending.values("due")[:1]),
-            next_label=Subquery(next_pending.values("label")[:1]),
-            next_texts=Subquery(next_pending.values("texts")[:1], output_field=JSONField()),
-        )
+        .defer("evaluation", "evaluation_errors")
         .order_by(F("state").desc(), F("next_due").asc(nulls_last=True), "reference")
     )
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     language = (get_language() or settings.LANGUAGE_CODE)[:2]
+    # The step due on each case's next date, for the page's cases only (one query).
+    shown = {case.pk: case for case in page.object_list}
+    steps: dict[int, Deadline] = {}
+    for deadline in (
+        Deadline.objects.filter(
+            case_id__in=list(shown),
+            status__in=PENDING,
+            completed_on__isnull=True,
+            due__isnull=False,
+        )
+        .only("case_id", "due", "label", "texts")
+        .order_by("case_id", "due", "id")
+    ):
+        steps.setdefault(deadline.case_id, deadline)
     names: dict[int, str] = {}
     for case in page.object_list:
         if case.procedure_id not in names:
             names[case.procedure_id] = procedures.procedure_name(case.procedure)
         case.procedure_label = names[case.procedure_id]
+        step = steps.get(case.pk)
         # The step in the reader's language (stored with each deadline), not the site's default.
-        texts = case.next_texts if isinstance(case.next_texts, dict) else {}
-        case.next_label = (texts.get(language) or {}).get("label") or case.next_label
+        case.next_label = step.text_in(language, "label") if step is not None else ""
     return render(
         request,
         "cases/case_list.html",

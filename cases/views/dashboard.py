@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -13,8 +12,10 @@ from rules.services import today
 from .. import procedures
 from ..dashboard import (
     BUCKETS,
+    CountedPaginator,
     DeadlineFilterForm,
     bucket_counts,
+    listed_count,
     pending_deadlines,
     rows,
     with_status,
@@ -33,16 +34,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form = DeadlineFilterForm(request.GET, membership=membership)
     pending = pending_deadlines(form, day)
     counts = bucket_counts(pending, day)
-    page = Paginator(with_status(pending, form, day), PAGE_SIZE).get_page(request.GET.get("page"))
+    status: str = (form.cleaned_data.get("status") if form.is_valid() else "") or ""
+    page = CountedPaginator(
+        with_status(pending, form, day), PAGE_SIZE, listed_count(counts, status)
+    ).get_page(request.GET.get("page"))
     descriptions = procedures.deadline_descriptions()
     running = recomputing_versions()
-    status = form.cleaned_data.get("status") if form.is_valid() else ""
-    # Suspended deadlines have no due date: listed apart unless a status is chosen.
+    # Suspended deadlines have no due date: listed apart unless a status is chosen. (Ordered by
+    # the due date too, all empty: the order of the pending rows' index, read 20 rows.)
     suspended = (
         []
         if status
         else rows(
-            pending.filter(due__isnull=True).order_by("case__reference", "key")[:SUSPENDED_SHOWN],
+            pending.filter(due__isnull=True).order_by("due", "case_reference", "key")[
+                :SUSPENDED_SHOWN
+            ],
             day,
             descriptions,
             running,

@@ -57,7 +57,7 @@ def deadlines_csv(request: HttpRequest) -> HttpResponse:
         deadlines = with_status(pending, form, day)
     else:
         # The page lists suspended deadlines apart; the file has them all, at the end.
-        deadlines = pending.order_by(F("due").asc(nulls_last=True), "case__reference", "key")
+        deadlines = pending.order_by(F("due").asc(nulls_last=True), "case_reference", "key")
     descriptions = procedures.deadline_descriptions()
     header = [
         _("Bucket"),

@@ -1,0 +1,189 @@
+"""The caseworkers' list pages read the big tables through indexes, never a whole table.
+
+On PostgreSQL only: one organisation holds most of the cases (as one deployment may), the tables
+are vacuumed and analysed as autovacuum would leave them, every list page is rendered through the
+test client, and each SELECT it ran is explained. A sequential scan of cases, deadlines or events
+fails the test: at 100,000 cases it is what makes a page take a second (issue 10).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from cases.models import Case, CaseEvent, Deadline, Organisation, next_due_of
+from rules.models import PackVersion
+from rules.services import today
+from tests.cases.personas import make_member
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),  # VACUUM runs outside a transaction
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="query plans are PostgreSQL's (SQLite has no planner statistics to check)",
+    ),
+]
+
+BIG_TABLES = {"cases_case", "cases_deadline", "cases_caseevent"}
+CASES = 6_000  # the organisation read
+OTHER_CASES = 1_500  # another organisation sharing the tables
+CASEWORKERS = 12
+# 40 family names (as benchmarks/dashboard.py): a search for one finds ~2.5% of the cases.
+NAMES = (
+    "Diallo", "Bah", "Barry", "Sow", "Camara", "Konaté", "Traoré", "Keita", "Sylla", "Touré",
+    "Ahmadi", "Hosseini", "Rahimi", "Karimi", "Noori", "Beridze", "Kapanadze", "Gelashvili",
+    "Hoxha", "Krasniqi", "Berisha", "Rahman", "Hossain", "Uddin", "Kabila", "Mbuyi", "Ilunga",
+    "Tshibangu", "Kouassi", "Yao", "Haile", "Tesfay", "Mohamed", "Ali", "Hassan", "Abdi",
+    "Nazari", "Popescu", "Ivanova", "Petrenko",
+)  # fmt: skip
+STEPS = ("registration", "ofpra_submission", "ofpra_decision", "cnda_appeal_filed")
+# A stored evaluation the size of a real one (~2 KB): rows as wide as the app's.
+EVALUATION = {"fr": {"warnings": ["x" * 200] * 5, "authority": "ofpra"}, "en": {"x": "y" * 900}}
+
+
+def _deadline(case: Case, key: str, rng: random.Random) -> Deadline:
+    day = today() + dt.timedelta(days=rng.randint(-30, 60))
+    status = rng.choice(("open", "open", "met", "missed", "suspended"))
+    return Deadline(
+        case=case,
+        key=key,
+        label=key.replace("_", " "),
+        due=None if status == "suspended" else day,
+        status=status,
+        completed_on=day if status == "met" else None,
+        trigger_type="registration",
+        trigger_date=day - dt.timedelta(days=8),
+        rule_version=1,
+        confidence="certain",
+        legal_basis="CESEDA",
+        explanation="Explained at length. " * 10,
+        texts={"fr": {"label": key, "explanation": "…"}, "en": {"label": key, "explanation": "…"}},
+        pack_version=1,
+        **Deadline.listed_values(case),
+    )
+
+
+def _fill(
+    organisation: Organisation, people: list[User], pack: PackVersion, count: int, prefix: str
+) -> None:
+    """Cases, their deadlines and events in bulk, with what cases/actions.py would store."""
+    rng = random.Random(count)
+    day = today()
+    for start in range(0, count, 2_000):
+        cases = [
+            Case(
+                organisation=organisation,
+                reference=f"{prefix}-{n:05d}",
+                applicant_name=f"{rng.choice(('Amina', 'Omar', 'Nino'))} {rng.choice(NAMES)}",
+                department=rng.choice(("54", "57", "88")),
+                assigned_to=people[n % len(people)],
+                procedure=pack.pack,
+                state="closed" if n % 10 == 0 else "open",
+                evaluation=EVALUATION,
+            )
+            for n in range(start, min(count, start + 2_000))
+        ]
+        deadlines = {id(case): [_deadline(case, key, rng) for key in STEPS] for case in cases}
+        for case in cases:
+            case.next_due = next_due_of(deadlines[id(case)])
+        Case.objects.bulk_create(cases)
+        for case in cases:  # the ids, known now
+            for deadline in deadlines[id(case)]:
+                deadline.case = case
+        Deadline.objects.bulk_create(d for rows in deadlines.values() for d in rows)
+        CaseEvent.objects.bulk_create(
+            CaseEvent(case=case, type=step, date=day - dt.timedelta(days=40 - 10 * i))
+            for case in cases
+            for i, step in enumerate(STEPS[:2])
+        )
+
+
+def _seq_scans(plan: dict[str, Any]) -> list[str]:
+    found = []
+    if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") in BIG_TABLES:
+        found.append(plan["Relation Name"])
+    for child in plan.get("Plans", []):
+        found += _seq_scans(child)
+    return found
+
+
+def _plans(client: Client, url: str) -> list[tuple[str, list[str], str]]:
+    """Each SELECT the page ran on a big table, with the big tables it scans whole."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    explained = []
+    with connection.cursor() as cursor:
+        for query in captured.captured_queries:
+            sql = query["sql"]
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            if not any(f'"{table}"' in sql for table in BIG_TABLES):
+                continue
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+            plan = cursor.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            scans = _seq_scans(plan[0]["Plan"])
+            text = ""
+            if scans:
+                cursor.execute("EXPLAIN " + sql)
+                text = "\n".join(row[0] for row in cursor.fetchall())
+            explained.append((sql, scans, text))
+    return explained
+
+
+def test_every_list_page_reads_cases_deadlines_and_events_through_indexes(
+    asylum_pack: PackVersion,
+) -> None:
+    org = Organisation.objects.create(name="Cimade Metz")
+    other = Organisation.objects.create(name="Forum Réfugiés Lyon")
+    supervisor = make_member("sofia", org, "supervisor", "Sofia", "Marchetti")
+    workers = [make_member(f"cw{i}", org, first_name=f"Worker {i}") for i in range(CASEWORKERS)]
+    others = [make_member(f"lyon{i}", other) for i in range(3)]
+    _fill(org, workers, asylum_pack, CASES, "A")
+    _fill(other, others, asylum_pack, OTHER_CASES, "B")
+    with connection.cursor() as cursor:
+        for table in sorted(BIG_TABLES):
+            cursor.execute(f'VACUUM ANALYZE "{table}"')
+
+    everyone = "?caseworker=all"
+    pages = {
+        workers[0]: [
+            reverse("dashboard"),
+            reverse("dashboard") + "?status=overdue",
+            reverse("case-list"),
+            reverse("deadlines-csv"),
+        ],
+        supervisor: [
+            reverse("dashboard") + everyone,
+            reverse("dashboard") + everyone + "&page=40",
+            reverse("dashboard") + everyone + "&status=later&page=20",
+            reverse("dashboard") + everyone + "&q=diallo",
+            reverse("dashboard") + everyone + "&q=A-0012",
+            reverse("case-list"),
+            reverse("case-list") + "?page=40",
+            reverse("case-list") + "?q=rahimi",
+            reverse("case-list") + f"?caseworker={workers[1].pk}",
+        ],
+    }
+    scanned = []
+    checked = 0
+    for user, urls in pages.items():
+        client = Client()
+        client.force_login(user)
+        for url in urls:
+            for sql, tables, plan in _plans(client, url):
+                checked += 1
+                if tables:
+                    scanned.append(f"{url}: scans {', '.join(tables)} whole in\n{sql}\n{plan}")
+    assert checked >= 30, checked  # every page's list, counts and filter choices were explained
+    assert not scanned, "\n".join(scanned)
