@@ -1,7 +1,7 @@
 """Which open cases a new pack version can change: the re-evaluation skips the others.
 
 `reach(old, new)` compares the definition a case was evaluated with and the newly published
-one. When they differ only in deadline rules (the pack's number and review dates aside), a
+one. When they differ only in deadline rules (the pack's number and verification date aside), a
 changed rule can only change the cases where one of its versions, old or new, is triggered: a
 deadline exists only once its trigger matched, and everything that follows from it (the
 deadlines, milestones, outcomes and warnings that read it) can only differ where it does. The
@@ -25,13 +25,16 @@ from rules.packstore import definition
 # What the result states about the pack without depending on a case: the re-evaluation stamps
 # it on the cases it skips (`rule_pack_block`).
 PACK_STAMP_FIELDS = ("version", "verified_on", "reviewed_until")
+# Of those, what no condition can read: `reviewed_until` is a setting conditions compare with
+# (the review-horizon warning), so a change to it reaches every case.
+UNREAD_FIELDS = ("version", "verified_on")
 
 
 def reach(old: PackDefinition, new: PackDefinition) -> frozenset[str] | None:
     """The event types of the cases the change from `old` to `new` can reach; None: every case."""
     if old.key != new.key:
         return None
-    blank: dict[str, Any] = {name: getattr(new, name) for name in PACK_STAMP_FIELDS}
+    blank: dict[str, Any] = {name: getattr(new, name) for name in UNREAD_FIELDS}
     if dataclasses.replace(old, **blank, deadline_rules=()) != dataclasses.replace(
         new, **blank, deadline_rules=()
     ):

@@ -95,6 +95,15 @@ def test_a_change_outside_the_deadline_rules_reaches_every_case(
     assert reach(definition(asylum_pack), definition(draft)) is None
 
 
+def test_a_new_review_horizon_reaches_every_case(asylum_pack: PackVersion) -> None:
+    # The review-horizon warning compares dates with reviewed_until: moving it changes warnings.
+    draft = copy_as_draft(asylum_pack)
+    draft.reviewed_until = dt.date(2026, 12, 31)
+    draft.save()
+    assert definition(draft).reviewed_until != definition(asylum_pack).reviewed_until
+    assert reach(definition(asylum_pack), definition(draft)) is None
+
+
 def test_a_deadline_rule_change_reaches_the_cases_with_its_trigger_events(
     asylum_pack: PackVersion,
 ) -> None:
