@@ -140,6 +140,53 @@ def database_config(url: str, *, default_sqlite_path: Path, conn_max_age: int) -
     return config
 
 
+# Task kinds a deployment may give workers of their own (README "Scaling out"): the setting
+# naming the queue, and the tasks of that kind.
+TASK_KINDS: dict[str, tuple[str, ...]] = {
+    "CELERY_QUEUE_SENDING": (
+        "notifications.send_notification",
+        "notifications.send_recompute_notice",
+    ),
+    "CELERY_QUEUE_PLANNING": (
+        "notifications.plan_due_alerts",
+        "notifications.sweep_alert_plans",
+        "notifications.plan_case_alerts",
+        "notifications.plan_cases_alerts",
+    ),
+    "CELERY_QUEUE_REEVALUATION": (
+        "cases.apply_reevaluation_chunk",
+        "cases.run_impact",
+        "cases.sweep_reevaluations",
+    ),
+}
+
+
+def celery_task_routes(*, environ: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """{task name: {"queue": name}} for each task kind whose CELERY_QUEUE_* setting is set.
+
+    Unset (the default), every task goes to CELERY_TASK_DEFAULT_QUEUE and one kind of worker
+    reads it. Set, the tasks of that kind go to that queue, and a worker started with
+    `celery -A project worker -Q <queue>` takes them: sending alerts never waits behind a law
+    change going through every case.
+    """
+    queues = {  # each name spelled out, so that tests find every setting read
+        "CELERY_QUEUE_SENDING": env_str("CELERY_QUEUE_SENDING", environ=environ),
+        "CELERY_QUEUE_PLANNING": env_str("CELERY_QUEUE_PLANNING", environ=environ),
+        "CELERY_QUEUE_REEVALUATION": env_str("CELERY_QUEUE_REEVALUATION", environ=environ),
+    }
+    routes: dict[str, dict[str, str]] = {}
+    for setting, tasks in TASK_KINDS.items():
+        queue = queues[setting].strip()
+        if not queue:
+            continue
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", queue):
+            raise ImproperlyConfigured(
+                f"{setting}={queue!r}: a queue name is letters, digits, '_', '.', '-'"
+            )
+        routes.update({task: {"queue": queue} for task in tasks})
+    return routes
+
+
 def celery_broker_config(redis_url: str, *, run_dir: Path) -> dict[str, Any]:
     """Return Celery's broker settings: Redis when REDIS_URL is set, else plain folders.
 

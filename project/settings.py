@@ -12,9 +12,11 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 from project.env import (
     celery_broker_config,
+    celery_task_routes,
     database_config,
     env_bool,
     env_int,
@@ -264,6 +266,18 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_IGNORE_RESULT = True
 # The queue tasks go to and the worker reads (tests give each run its own).
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Queues per task kind (CELERY_QUEUE_SENDING, _PLANNING, _REEVALUATION); unset: the default one.
+CELERY_TASK_ROUTES = celery_task_routes()
+if CELERY_TASK_ROUTES:
+    # A worker started without -Q (make run's, docker compose's) then reads every one of those
+    # queues, so that naming a queue never leaves its tasks unread; `-Q <name>` gives a worker
+    # one kind. Each queue its own direct exchange and routing key, as Celery makes them.
+    CELERY_TASK_QUEUES = [
+        Queue(name, Exchange(name), routing_key=name)
+        for name in dict.fromkeys(
+            [CELERY_TASK_DEFAULT_QUEUE, *(route["queue"] for route in CELERY_TASK_ROUTES.values())]
+        )
+    ]
 # Celery closes the database connection around every task unless told to reuse it: a new
 # PostgreSQL connection per task doubled the cost of sending an alert. project/celery.py checks
 # the connection before each task instead, as Django does per request (CONN_MAX_AGE, health
