@@ -19,6 +19,13 @@ fi
 
 PY=.venv/bin/python
 BIND=${RUN_BIND:-127.0.0.1:8000}
+# Alert emails link to the address this serves on, unless ALERT_BASE_URL says otherwise (a host
+# bound to every interface is reached on this machine at 127.0.0.1).
+if [[ -z ${ALERT_BASE_URL:-} ]]; then
+    host=${BIND%:*}
+    [[ $host == 0.0.0.0 || $host == "[::]" || $host == "" ]] && host=127.0.0.1
+    export ALERT_BASE_URL="http://${host}:${BIND##*:}"
+fi
 mkdir -p .run
 
 debug=$("$PY" manage.py shell --no-imports -c 'from django.conf import settings; print(settings.DEBUG)')

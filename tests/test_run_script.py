@@ -51,6 +51,7 @@ def wait_for(predicate: object, what: str, log: Path, timeout: float = 180) -> N
 
 def test_make_run_starts_a_killed_worker_and_beat_again_and_stops_cleanly(tmp_path: Path) -> None:
     log = tmp_path / "run.log"
+    port = free_port()
     env = {
         k: v
         for k, v in os.environ.items()
@@ -59,7 +60,7 @@ def test_make_run_starts_a_killed_worker_and_beat_again_and_stops_cleanly(tmp_pa
     env.update(
         {
             "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
-            "RUN_BIND": f"127.0.0.1:{free_port()}",
+            "RUN_BIND": f"127.0.0.1:{port}",
             "CELERY_CONCURRENCY": "1",
             "PYTHONUNBUFFERED": "1",
         }
@@ -77,6 +78,8 @@ def test_make_run_starts_a_killed_worker_and_beat_again_and_stops_cleanly(tmp_pa
         wait_for(lambda: "==> serving on" in log.read_text(), "serving", log)
         wait_for(lambda: child_running(script.pid, "worker"), "a worker", log)
         wait_for(lambda: child_running(script.pid, "beat"), "beat", log)
+        # The demo's alert emails (printed by the worker) link to where this serves.
+        wait_for(lambda: f"http://127.0.0.1:{port}/cases/" in log.read_text(), "a link", log)
 
         first_worker = child_running(script.pid, "worker")
         assert first_worker is not None
