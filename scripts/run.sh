@@ -22,9 +22,9 @@ BIND=${RUN_BIND:-127.0.0.1:8000}
 # Alert emails link to the address this serves on, unless ALERT_BASE_URL says otherwise (a host
 # bound to every interface is reached on this machine at 127.0.0.1).
 if [[ -z ${ALERT_BASE_URL:-} ]]; then
-    host=${BIND%:*}
+    bind=$BIND host=${bind%:*}
     [[ $host == 0.0.0.0 || $host == "[::]" || $host == "" ]] && host=127.0.0.1
-    export ALERT_BASE_URL="http://${host}:${BIND##*:}"
+    export ALERT_BASE_URL="http://${host}:${bind##*:}"
 fi
 mkdir -p .run
 
