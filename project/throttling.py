@@ -47,8 +47,8 @@ redis.call('EXPIRE', KEYS[1], math.ceil(period))
 return {1, count + 1, ''}
 """
 
-# One redis-py client (and its registered script) per cache connection pool, for the process's
-# life: building a client is what made each cache call cost ~0.3 ms.
+# One redis-py client (and its registered script) per Django cache client, reused for as long as
+# that lives: building a redis-py client is what made each cache call cost ~0.3 ms.
 _scripts: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 _scripts_lock = threading.Lock()
 
