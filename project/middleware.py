@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from project.auth import needs_second_factor
 
@@ -88,12 +88,27 @@ class RequireTwoFactorForAdmin:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        # The admin's paths, after the script prefix, for each URLconf: reversed once, not on
+        # every request (~25 µs a reverse, ~1 % of an API request).
+        self.admin_paths: dict[tuple[str, object], tuple[str, tuple[str, str]]] = {}
+
+    def paths(self) -> tuple[str, tuple[str, str]]:
+        """The admin's prefix, and its login and logout pages, as request.path_info gives them."""
+        urlconf = (settings.ROOT_URLCONF, get_urlconf())
+        found = self.admin_paths.get(urlconf)
+        if found is None:
+            skip = len(get_script_prefix()) - 1
+            index, login, logout = (
+                reverse(name)[skip:] for name in ("admin:index", "admin:login", "admin:logout")
+            )
+            found = self.admin_paths[urlconf] = (index, (login, logout))
+        return found
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        admin_prefix = reverse("admin:index")
+        admin_prefix, open_pages = self.paths()
         if (
-            request.path.startswith(admin_prefix)
-            and request.path not in (reverse("admin:login"), reverse("admin:logout"))
+            request.path_info.startswith(admin_prefix)
+            and request.path_info not in open_pages
             and needs_second_factor(request.user)
             and not request.user.is_verified()  # type: ignore[union-attr]
         ):
