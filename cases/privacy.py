@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -50,7 +51,10 @@ def record_views_of(user: Any, case_ids: QuerySet[Any, Any], through: str) -> se
             [CaseView(case_id=pk, user_id=user_id, through=through, at=now) for pk in found]
         )
         return found
-    select, params = case_ids.query.sql_with_params()
+    try:
+        select, params = case_ids.query.sql_with_params()
+    except EmptyResultSet:  # .none(): an invalid filter matches nothing
+        return set()
     quote = connection.ops.quote_name
     fields = CaseView._meta
     columns = ", ".join(
