@@ -587,7 +587,8 @@ def measure_page(page: Page, runs: int, warmup: int, budget_s: float) -> dict[st
         if not response.streaming:
             first_bytes.append(clock() - start)
             return bytes(response.content)
-        chunks = iter(response.streaming_content)
+        streamed: Any = response
+        chunks = iter(streamed.streaming_content)
         first = next(chunks, b"")
         first_bytes.append(clock() - start)
         body = first + b"".join(chunks)

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Value
 from django.urls import reverse
@@ -308,15 +308,16 @@ def listed_count(counts: dict[str, int], status: str) -> int:
 class CountedPaginator(Paginator):
     """A paginator told its number of rows (Django's counts them again with a COUNT query)."""
 
-    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
+    def __init__(self, object_list: QuerySet[Deadline], per_page: int, count: int) -> None:
         super().__init__(object_list, per_page)
+        self.rows = object_list
         self.known_count = count
 
     @cached_property
     def count(self) -> int:
         return self.known_count
 
-    def page(self, number: Any) -> Any:
+    def page(self, number: Any) -> Page:
         """The page's rows, the related rows joined to those 25 only: the page's ids are read
         from the index first (`OFFSET` skips index entries, not joined rows; page 40 of the
         organisation's deadlines joined 1,000 cases for 25)."""
@@ -325,8 +326,8 @@ class CountedPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        rows = self.object_list
-        return self._get_page(rows.filter(pk__in=rows.values("pk")[bottom:top]), number, self)
+        rows = self.rows
+        return Page(rows.filter(pk__in=rows.values("pk")[bottom:top]), number, self)
 
 
 def rows(

@@ -57,10 +57,9 @@ def record_views_of(user: Any, case_ids: QuerySet[Any, Any], through: str) -> se
         return set()
     quote = connection.ops.quote_name
     fields = CaseView._meta
-    columns = ", ".join(
-        quote(fields.get_field(name).column) for name in ("case", "user", "through", "at")
-    )
-    case_column = quote(fields.get_field("case").column)
+    column = {field.name: field.column for field in fields.concrete_fields}
+    columns = ", ".join(quote(column[name]) for name in ("case", "user", "through", "at"))
+    case_column = quote(column["case"])
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(fields.db_table)} ({columns}) "
