@@ -36,7 +36,11 @@ time Django measured for them. Figures go to .run/bench/dashboard.json.
 The database is a throwaway one of its own (benchmarks/reevaluation.py's prepare_environment):
 on the PostgreSQL server of BENCH_DATABASE_URL (else DATABASE_URL), a database with a unique name
 created for the run and dropped at the end; a SQLite file under .run/bench/ when neither is
-PostgreSQL.
+PostgreSQL. BENCH_KEEP_DATABASE=1 keeps it (its URL is printed); `--reuse-database URL` times the
+pages again on a kept database without building anything (drop it yourself when done).
+
+A streamed body (the CSV export) is read to its end inside each timed request; "1st byte" is the
+time to its first piece.
 """
 
 from __future__ import annotations
