@@ -36,7 +36,11 @@ time Django measured for them. Figures go to .run/bench/dashboard.json.
 The database is a throwaway one of its own (benchmarks/reevaluation.py's prepare_environment):
 on the PostgreSQL server of BENCH_DATABASE_URL (else DATABASE_URL), a database with a unique name
 created for the run and dropped at the end; a SQLite file under .run/bench/ when neither is
-PostgreSQL.
+PostgreSQL. BENCH_KEEP_DATABASE=1 keeps it (its URL is printed); `--reuse-database URL` times the
+pages again on a kept database without building anything (drop it yourself when done).
+
+A streamed body (the CSV export) is read to its end inside each timed request; "1st byte" is the
+time to its first piece.
 """
 
 from __future__ import annotations
@@ -320,7 +324,7 @@ def build(cases: int, other_cases: int) -> Dataset:
     from django.db import transaction
 
     from cases import actions
-    from cases.models import Case, CaseEvent, Deadline, Organisation
+    from cases.models import Organisation
     from rules.models import RulePack
 
     started = time.perf_counter()
@@ -361,17 +365,51 @@ def build(cases: int, other_cases: int) -> Dataset:
         build_seconds=0.0,
     )
     analyse()  # before the checks' own counts too (without statistics they take minutes)
-    data.counts = {
-        "cases_a": Case.objects.filter(organisation=org_a).count(),
-        "open_cases_a": Case.objects.filter(organisation=org_a, state=Case.State.OPEN).count(),
-        "cases_b": Case.objects.filter(organisation=org_b).count(),
-        "events": CaseEvent.objects.count(),
-        "deadlines": Deadline.objects.count(),
-        "pending_a": pending(org_a.pk).count(),
-        "pending_b": pending(org_b.pk).count(),
-    }
+    data.counts = counts(org_a.pk, org_b.pk)
     data.build_seconds = time.perf_counter() - started
     return data
+
+
+def counts(org_a: int, org_b: int) -> dict[str, int]:
+    from cases.models import Case, CaseEvent, Deadline
+
+    return {
+        "cases_a": Case.objects.filter(organisation_id=org_a).count(),
+        "open_cases_a": Case.objects.filter(organisation_id=org_a, state=Case.State.OPEN).count(),
+        "cases_b": Case.objects.filter(organisation_id=org_b).count(),
+        "events": CaseEvent.objects.count(),
+        "deadlines": Deadline.objects.count(),
+        "pending_a": pending(org_a).count(),
+        "pending_b": pending(org_b).count(),
+    }
+
+
+def built(url: str) -> Dataset:
+    """The Dataset of a database an earlier run built and kept (--reuse-database)."""
+    from django.contrib.auth.models import User
+
+    from cases.models import Organisation
+
+    org_a = Organisation.objects.get(name="Cimade Metz")
+    org_b = Organisation.objects.get(name="Forum Réfugiés Lyon")
+
+    def ids(prefix: str) -> list[int]:
+        users = User.objects.filter(username__regex=rf"^{prefix}[0-9]+$").order_by("username")
+        return list(users.values_list("pk", flat=True))
+
+    return Dataset(
+        organisation_id=org_a.pk,
+        other_organisation_id=org_b.pk,
+        supervisor_id=User.objects.get(username="sofia").pk,
+        caseworker_ids=ids("cw"),
+        other_caseworker_ids=ids("lyon"),
+        templates=TEMPLATES,
+        template_seconds=0.0,
+        evaluations=0,
+        copy_seconds=0.0,
+        build_seconds=0.0,
+        counts=counts(org_a.pk, org_b.pk),
+    )
 
 
 def analyse() -> None:
@@ -541,21 +579,34 @@ def measure_page(page: Page, runs: int, warmup: int, budget_s: float) -> dict[st
 
     client = Client()
     client.force_login(User.objects.get(pk=page.user_id))
+    clock = time.perf_counter_ns
+    first_bytes: list[int] = []
 
-    def get() -> Any:
+    def get() -> bytes:
+        """The whole body (a streamed one read to its end); notes when its first bytes came."""
+        start = clock()
         response = client.get(page.path, secure=True)  # DEBUG off redirects plain HTTP
         if response.status_code != 200:
             raise RuntimeError(f"{page.path}: HTTP {response.status_code}")
-        return response
+        if not response.streaming:
+            first_bytes.append(clock() - start)
+            return bytes(response.content)
+        streamed: Any = response
+        chunks = iter(streamed.streaming_content)
+        first = next(chunks, b"")
+        first_bytes.append(clock() - start)
+        body = first + b"".join(chunks)
+        response.close()
+        return body
 
-    checked = page.check(get().content)
+    checked = page.check(get())
     for _ in range(warmup):
         get()
     with CaptureQueriesContext(connection) as captured:
-        body = get().content
+        body = get()
     times = [float(q["time"]) * 1000 for q in captured.captured_queries]
     gc.collect()
-    clock = time.perf_counter_ns
+    first_bytes.clear()
     samples: list[int] = []
     deadline = clock() + int(budget_s * 1e9)
     while len(samples) < runs and (clock() < deadline or len(samples) < MIN_RUNS):
@@ -567,6 +618,7 @@ def measure_page(page: Page, runs: int, warmup: int, budget_s: float) -> dict[st
         "label": page.label,
         "path": page.path,
         "stats": Stats.of(samples),
+        "first_byte": Stats.of(first_bytes),
         "queries": len(times),
         "sql_ms": sum(times),
         "slowest_query_ms": max(times, default=0.0),
@@ -582,9 +634,30 @@ def measure_page(page: Page, runs: int, warmup: int, budget_s: float) -> dict[st
 # --- the run ----------------------------------------------------------------------------------
 
 
-def run(cases: int, runs: int) -> dict[str, Any]:
-    """In a throwaway database: migrate, build the data, time the pages, drop the database."""
-    drop = prepare_environment()
+def reuse_environment(url: str) -> Callable[[], None]:
+    """prepare_environment's settings on a kept database (nothing created, nothing to drop)."""
+    os.environ.pop("DATABASE_URL_FILE", None)
+    os.environ.update(
+        {
+            "DATABASE_URL": url,
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or os.urandom(24).hex(),
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "DJANGO_SETTINGS_MODULE": "project.settings",
+        }
+    )
+    return lambda: None
+
+
+def run(cases: int, runs: int, reuse: str = "") -> dict[str, Any]:
+    """In a throwaway database: migrate, build the data, time the pages, drop the database.
+
+    BENCH_KEEP_DATABASE=1 keeps the database (its URL is printed); `reuse` (a kept database's
+    URL) times the pages on it again without building anything, and keeps it too.
+    """
+    keep = bool(reuse) or os.environ.get("BENCH_KEEP_DATABASE", "") not in ("", "0", "false")
+    drop = reuse_environment(reuse) if reuse else prepare_environment()
     import django
 
     django.setup()
@@ -593,14 +666,21 @@ def run(cases: int, runs: int) -> dict[str, Any]:
 
     other_cases = max(TEMPLATES, round(cases * OTHER_SHARE))
     label = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
+    url = os.environ["DATABASE_URL"]
     try:
         clock = time.perf_counter()
-        _progress(f"{label}: migrate + loadrulepack")
-        call_command("migrate", interactive=False, verbosity=0)
-        call_command("loadrulepack", stdout=io.StringIO())
+        if reuse:
+            _progress(f"{label}: reusing {url}")
+            data = built(url)
+            cases, other_cases = data.counts["cases_a"], data.counts["cases_b"]
+        else:
+            _progress(f"{label}: migrate + loadrulepack")
+            call_command("migrate", interactive=False, verbosity=0)
+            call_command("loadrulepack", stdout=io.StringIO())
         migrate_s = time.perf_counter() - clock
-        _progress(f"{label}: building {cases:,} + {other_cases:,} cases")
-        data = build(cases, other_cases)
+        if not reuse:
+            _progress(f"{label}: building {cases:,} + {other_cases:,} cases")
+            data = build(cases, other_cases)
         figures: list[dict[str, Any]] = []
         with page_settings():
             for page in pages(data):
@@ -614,7 +694,10 @@ def run(cases: int, runs: int) -> dict[str, Any]:
             server = str(cursor.fetchone()[0])
     finally:
         connections.close_all()
-        drop()
+        if keep:
+            _progress(f"kept database {url} (--reuse-database {url}; drop it when done)")
+        else:
+            drop()
     return {
         "database": label,
         "server_version": server,
@@ -662,8 +745,11 @@ def print_backend(result: dict[str, Any]) -> None:
         f"        all {cases:,} through cases.actions would take "
         f"~{cases * result['per_case_actions_ms'] / 1000:,.0f} s"
     )
-    widths = (40, 6, 8, 8, 8, 8, 8, 8, 8, 6)
-    head = ("page", "reqs", "median", "p95", "target", "max", "queries", "SQL ms", "worst q", "KB")
+    widths = (40, 6, 8, 8, 8, 8, 9, 8, 8, 8, 6)
+    head = (
+        "page", "reqs", "median", "p95", "target", "max", "1st byte", "queries", "SQL ms",
+        "worst q", "KB",
+    )  # fmt: skip
     print(_row(head, widths))
     for page in result["pages"]:
         s = _stats(page["stats"])
@@ -676,6 +762,7 @@ def print_backend(result: dict[str, Any]) -> None:
                     f"{s.p95_us / 1000:.1f}",
                     f"< {TARGET_MS:.0f}" + ("" if s.p95_us / 1000 < TARGET_MS else " !"),
                     f"{_max_ms(page):.1f}",
+                    _first_byte(page),
                     str(page["queries"]),
                     f"{page['sql_ms']:.1f}",
                     f"{page['slowest_query_ms']:.1f}",
@@ -687,6 +774,12 @@ def print_backend(result: dict[str, Any]) -> None:
     print("  checked against the ORM (organisation A only, organisation B's rows never shown):")
     for page in result["pages"]:
         print(f"    {page['key']:<11} {page['checked']}")
+
+
+def _first_byte(page: dict[str, Any]) -> str:
+    """p95 of the time to the body's first bytes (a streamed body's first chunk)."""
+    first = page.get("first_byte")
+    return f"{_stats(first).p95_us / 1000:.1f}" if first else ""
 
 
 def _max_ms(page: dict[str, Any]) -> float:
@@ -714,7 +807,8 @@ def print_report(report: dict[str, Any]) -> None:
     print_backend(result)
     print("  target: p95 to stay under (issue 10), ! when it does not; queries, SQL ms, worst q:")
     print("  on one more request, the number of queries, the SQL time Django measured for them,")
-    print("  and the slowest query; KB: response body.")
+    print("  and the slowest query; 1st byte: p95 of the time to the body's first bytes (a")
+    print("  streamed body's first chunk: the rest follows as it is written); KB: response body.")
     if m["load_average"] and report.get("load_at_end"):
         load = ", ".join(f"{x:.2f}" for x in report["load_at_end"])
         print(f"\nLoad at the end: {load}")
@@ -733,13 +827,19 @@ def main(argv: list[str] | None = None) -> int:
     default = int(os.environ.get("BENCH_DASHBOARD_CASES", str(CASES)))
     parser.add_argument("--cases", type=int, default=default, help="cases in organisation A")
     parser.add_argument("--runs", type=int, default=RUNS, help="timed requests a page at most")
+    parser.add_argument(
+        "--reuse-database",
+        default="",
+        metavar="URL",
+        help="time the pages on a database a run kept (BENCH_KEEP_DATABASE=1): no build",
+    )
     args = parser.parse_args(argv)
     if args.cases < PAGE * 25 or args.runs < 1:
         parser.error(f"--cases must be at least {PAGE * 25} and --runs at least 1")
     started = time.perf_counter()
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"machine": machine_facts()}
-    report["result"] = run(args.cases, args.runs)
+    report["result"] = run(args.cases, args.runs, args.reuse_database)
     report["elapsed_s"] = time.perf_counter() - started
     report["load_at_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     report["settings"] = {

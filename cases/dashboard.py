@@ -7,14 +7,17 @@ changed. Each function runs a fixed number of queries, however many cases there 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Value
+from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -111,9 +114,11 @@ class CaseFilterForm(forms.Form):
         self.fields["procedure"].queryset = RulePack.objects.filter(  # type: ignore[attr-defined]
             pk__in=cases.values("procedure_id")
         ).order_by("name")
-        departments = cases.order_by("department").values_list("department", flat=True).distinct()
         department: forms.ChoiceField = self.fields["department"]  # type: ignore[assignment]
-        department.choices = [("", _("All departments")), *((d, d) for d in departments)]
+        department.choices = [
+            ("", _("All departments")),
+            *((d, d) for d in departments_of(membership.organisation_id)),
+        ]
 
     def default_caseworker(self) -> str:
         """A caseworker starts with their own cases, a supervisor with the organisation's."""
@@ -173,6 +178,37 @@ class CaseFilterForm(forms.Form):
         return urlencode({k: v for k, v in values.items() if v})
 
 
+# The distinct departments of an organisation's cases, from the (organisation, department) index
+# a few entries at a time: each step finds the next department after the previous one. DISTINCT
+# would read one index entry per case (20 ms at 100,000 cases, on every page with the filters).
+_DEPARTMENTS_SQL = """
+WITH RECURSIVE found(department) AS (
+    (SELECT department FROM {table} WHERE organisation_id = %s ORDER BY department LIMIT 1)
+    UNION ALL
+    SELECT (
+        SELECT department FROM {table}
+        WHERE organisation_id = %s AND department > found.department
+        ORDER BY department LIMIT 1
+    )
+    FROM found WHERE found.department IS NOT NULL
+)
+SELECT department FROM found WHERE department IS NOT NULL
+"""
+
+
+def departments_of(organisation_id: int) -> list[str]:
+    """The departments of an organisation's cases, in order (the department filter's choices)."""
+    if connection.vendor != "postgresql":  # SQLite skips through the index on its own
+        cases = Case.objects.filter(organisation_id=organisation_id)
+        return list(cases.order_by("department").values_list("department", flat=True).distinct())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _DEPARTMENTS_SQL.format(table=connection.ops.quote_name(Case._meta.db_table)),
+            [organisation_id, organisation_id],
+        )
+        return [department for (department,) in cursor.fetchall()]
+
+
 class CaseListFilterForm(CaseFilterForm):
     state = forms.ChoiceField(
         label=_("State"),
@@ -207,10 +243,19 @@ class Row:
     what_to_do: str
     # The procedure is being re-evaluated and this case not yet: its date may change.
     recomputing: bool = False
-
-    @property
-    def bucket_label(self) -> Any:
-        return BUCKET_LABELS[self.bucket]
+    # What the row shows, ready for the template (in the active language): a page lists 45 rows,
+    # and each attribute a template looks up through deadline.case… costs a chain of lookups.
+    bucket_label: str = ""
+    url: str = ""
+    due_iso: str = ""
+    due_day: str = ""
+    due_text: str = ""
+    applicant: str = ""
+    reference: str = ""
+    department: str = ""
+    label: str = ""
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    caseworker: str = ""
 
 
 def pending_deadlines(form: DeadlineFilterForm, today: dt.date) -> QuerySet[Deadline]:
@@ -263,13 +308,26 @@ def listed_count(counts: dict[str, int], status: str) -> int:
 class CountedPaginator(Paginator):
     """A paginator told its number of rows (Django's counts them again with a COUNT query)."""
 
-    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
+    def __init__(self, object_list: QuerySet[Deadline], per_page: int, count: int) -> None:
         super().__init__(object_list, per_page)
+        self.rows = object_list
         self.known_count = count
 
     @cached_property
     def count(self) -> int:
         return self.known_count
+
+    def page(self, number: Any) -> Page:
+        """The page's rows, the related rows joined to those 25 only: the page's ids are read
+        from the index first (`OFFSET` skips index entries, not joined rows; page 40 of the
+        organisation's deadlines joined 1,000 cases for 25)."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = self.rows
+        return Page(rows.filter(pk__in=rows.values("pk")[bottom:top]), number, self)
 
 
 def rows(
@@ -280,12 +338,31 @@ def rows(
 ) -> list[Row]:
     """`recomputing`: reevaluation.recomputing_versions(), read once per page."""
     running = recomputing or {}
-    return [
-        Row(
-            d,
-            bucket_of(d.due, today),
-            descriptions.of(d),
-            is_recomputing(d.case, running),
+    labels = {key: str(label) for key, label in BUCKET_LABELS.items()}
+    names: dict[int, str] = {}
+    found = []
+    for d in deadlines:
+        bucket = bucket_of(d.due, today)
+        case = d.case
+        if case.assigned_to_id not in names:
+            names[case.assigned_to_id] = person_name(case.assigned_to)
+        found.append(
+            Row(
+                d,
+                bucket,
+                descriptions.of(d),
+                is_recomputing(case, running),
+                bucket_label=labels[bucket],
+                url=reverse("case-detail", args=[d.case_id]),
+                due_iso=d.due.isoformat() if d.due else "",
+                due_day=date_format(d.due, "D") if d.due else "",
+                due_text=date_format(d.due, "DATE_FORMAT") if d.due else "",
+                applicant=case.applicant_name,
+                reference=case.reference,
+                department=case.department,
+                label=d.label_text,
+                warnings=d.warnings,
+                caseworker=names[case.assigned_to_id],
+            )
         )
-        for d in deadlines
-    ]
+    return found

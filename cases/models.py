@@ -363,17 +363,12 @@ class Deadline(models.Model):
 
     def text_in(self, language: str, name: str) -> str:
         """The label or explanation in a language, else as stored in the site's default."""
-        texts = (self.texts or {}).get(language[:2]) or {}
-        return str(texts.get(name) or getattr(self, name))
+        return text_in(self.texts, language, name, getattr(self, name))
 
     def warnings_in(self, language: str) -> list[dict[str, str]]:
         """The warnings of the case's result that concern this deadline, in a language:
         [{"code", "title", "message"}] (stored by cases.actions.deadline_warnings)."""
-        texts = (self.texts or {}).get(language[:2]) or {}
-        if "label" not in texts:  # not stored in that language: the site's default
-            texts = (self.texts or {}).get(settings.LANGUAGE_CODE[:2]) or {}
-        found = texts.get("warnings") or []
-        return [w for w in found if isinstance(w, dict)]
+        return warnings_in(self.texts, language)
 
     @property
     def warnings(self) -> list[dict[str, str]]:
@@ -393,13 +388,7 @@ class Deadline(models.Model):
         When the limit may be extended to the next working day, it is "possibly open" until that
         day, then missed; the due date itself never moves.
         """
-        if self.status in (self.Status.OPEN, self.Status.POSSIBLY_OPEN) and self.due is not None:
-            if self.due >= day:
-                return self.status
-            if self.next_working_day is not None and day <= self.next_working_day:
-                return self.Status.POSSIBLY_OPEN
-            return self.Status.MISSED
-        return self.status
+        return status_on(self.status, self.due, self.next_working_day, day)
 
     @property
     def is_pending(self) -> bool:
@@ -410,6 +399,35 @@ class Deadline(models.Model):
             self.Status.SUSPENDED,
             self.Status.POSSIBLY_OPEN,
         ) and (self.completed_on is None)
+
+
+# Deadline's texts and status from a row's plain values (the CSV export reads no instances).
+
+
+def text_in(texts: Any, language: str, name: str, stored: str) -> str:
+    """A deadline's label or explanation in a language, else `stored` (the site's default)."""
+    found = (texts or {}).get(language[:2]) or {}
+    return str(found.get(name) or stored)
+
+
+def warnings_in(texts: Any, language: str) -> list[dict[str, str]]:
+    """A deadline's warnings in a language, else in the site's default (Deadline.warnings_in)."""
+    found = (texts or {}).get(language[:2]) or {}
+    if "label" not in found:  # not stored in that language: the site's default
+        found = (texts or {}).get(settings.LANGUAGE_CODE[:2]) or {}
+    warnings = found.get("warnings") or []
+    return [w for w in warnings if isinstance(w, dict)]
+
+
+def status_on(status: str, due: Any, next_working_day: Any, day: Any) -> str:
+    """A deadline's status on a day (Deadline.status_on)."""
+    if status in (Deadline.Status.OPEN, Deadline.Status.POSSIBLY_OPEN) and due is not None:
+        if due >= day:
+            return status
+        if next_working_day is not None and day <= next_working_day:
+            return Deadline.Status.POSSIBLY_OPEN
+        return Deadline.Status.MISSED
+    return status
 
 
 def next_due_of(deadlines: Any) -> Any:

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -32,6 +33,40 @@ def record_views(user: Any, case_ids: Iterable[int], through: str) -> None:
     CaseView.objects.bulk_create(
         [CaseView(case_id=case_id, user_id=user_id, through=through) for case_id in set(case_ids)]
     )
+
+
+def record_views_of(user: Any, case_ids: QuerySet[Any, Any], through: str) -> set[int]:
+    """Note that `user` saw the cases a query names (`.values("case_id")`, one row per case);
+    returns their ids.
+
+    One INSERT … SELECT: the rows are written by the database, not built here one per case
+    (a CSV export of a caseworker's deadlines names thousands of cases). Every row has the
+    same time, the moment of the export.
+    """
+    user_id = user.pk if getattr(user, "is_authenticated", False) else None
+    now = timezone.now()
+    if not connection.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35
+        found = set(case_ids.values_list("case_id", flat=True))
+        CaseView.objects.bulk_create(
+            [CaseView(case_id=pk, user_id=user_id, through=through, at=now) for pk in found]
+        )
+        return found
+    try:
+        select, params = case_ids.query.sql_with_params()
+    except EmptyResultSet:  # .none(): an invalid filter matches nothing
+        return set()
+    quote = connection.ops.quote_name
+    fields = CaseView._meta
+    column = {field.name: field.column for field in fields.concrete_fields}
+    columns = ", ".join(quote(column[name]) for name in ("case", "user", "through", "at"))
+    case_column = quote(column["case"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(fields.db_table)} ({columns}) "
+            f"SELECT viewed.case_id, %s, %s, %s FROM ({select}) viewed RETURNING {case_column}",
+            [user_id, through, fields.get_field("at").get_db_prep_save(now, connection), *params],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _when(value: Any) -> Any:

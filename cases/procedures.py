@@ -119,9 +119,12 @@ class DeadlineDescriptions:
 
     def of(self, deadline: Any) -> str:
         """The description for a stored deadline (its case's procedure, key and rule version)."""
-        procedure_id = deadline.case.procedure_id
-        found = self.by_version.get((procedure_id, deadline.key, deadline.rule_version))
-        return found if found is not None else self.by_rule.get((procedure_id, deadline.key), "")
+        return self.of_rule(deadline.case.procedure_id, deadline.key, deadline.rule_version)
+
+    def of_rule(self, procedure_id: int, key: str, rule_version: int) -> str:
+        """The description for a procedure's deadline key and rule version."""
+        found = self.by_version.get((procedure_id, key, rule_version))
+        return found if found is not None else self.by_rule.get((procedure_id, key), "")
 
 
 def deadline_descriptions() -> DeadlineDescriptions:

@@ -65,7 +65,7 @@ def test_a_month_later_the_page_the_csv_the_feed_and_the_dashboard_say_missed(
     assert 'class="badge badge-missed"' in page
 
     response = english.get(reverse("deadlines-csv"))
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig")), delimiter=";"))
     row = next(r for r in rows if r[3] == "MZ-9" and r[1] == deadline.due.isoformat())
     assert (row[0], row[2]) == ("Overdue", "Missed")
 
@@ -88,7 +88,7 @@ def test_before_the_due_date_the_same_case_reads_to_do_everywhere(
     page = english.get(reverse("case-detail", args=[computed_open.pk])).content.decode()
     assert 'class="badge badge-open"' in page
     response = english.get(reverse("deadlines-csv"))
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig")), delimiter=";"))
     row = next(r for r in rows if r[3] == "MZ-9" and r[1] == deadline.due.isoformat())
     assert row[2] == "To do"
     token = Membership.objects.get(user=carla).feed_token

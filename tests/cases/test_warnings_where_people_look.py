@@ -91,7 +91,7 @@ def read(client: Client, language: str, url: str) -> str:
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     response = client.get(url)
     assert response.status_code == 200, url
-    return response.content.decode()
+    return response.getvalue().decode()  # the CSV export is streamed
 
 
 def test_the_stored_deadline_keeps_the_warnings_that_concern_it_in_each_language(

@@ -125,7 +125,7 @@ def test_a_dated_law_change_reaches_the_open_cases_it_concerns_and_no_other(
     assert old not in page
     dashboard = client.get(reverse("dashboard") + "?q=MOVES-1").content.decode()
     assert new in dashboard
-    csv = client.get(reverse("deadlines-csv")).content.decode("utf-8-sig")
+    csv = client.get(reverse("deadlines-csv")).getvalue().decode("utf-8-sig")
     assert "2026-04-18" in csv or "18/04/2026" in csv or new in csv
     feed = client.get(reverse("calendar-feed", args=[carla.membership.feed_token])).content.decode()
     assert "20260418" in feed
