@@ -194,7 +194,10 @@ def apply_run(version_id: int, workers: int) -> tuple[float, Any, dict[str, floa
 
 def _figures(seconds: float, done: Any, cpu: dict[str, float], workers: int) -> dict[str, Any]:
     cases = max(1, done.done_cases)
-    per_case = (cpu["workers"] + cpu["database"]) / cases
+    # Per case: without the workers' start-up (Python, Django), paid once whatever the cases.
+    start_up = cpu["workers_start_up"]
+    per_case = (cpu["workers"] - start_up + cpu["database"]) / cases
+    parallel = min(workers, os.cpu_count() or 1)
     return {
         "seconds": round(seconds, 2),
         "done": done.done_cases,
@@ -207,7 +210,7 @@ def _figures(seconds: float, done: Any, cpu: dict[str, float], workers: int) -> 
         # Workers' and database backends' CPU per case: what an idle machine would need.
         "cpu_ms_per_case": round(1000 * per_case, 3),
         # A worker waits for its backend: each worker keeps at most one CPU busy.
-        "cpu_bound_100k_seconds": round(100_000 * per_case / min(workers, os.cpu_count() or 1), 1),
+        "cpu_bound_100k_seconds": round((100_000 * per_case + start_up) / parallel, 1),
     }
 
 

@@ -209,6 +209,8 @@ def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
             .order_by("pk")
             .values_list(*CASE_COLUMNS)
         )
+        if locked:
+            _compress_with_lz4()
         # The fresh published row, read once for the chunk before evaluating (see actions).
         published = published_version(run.pack_version.pack.key) if locked else None
         to_evaluate, to_stamp, new_pack = _narrow(locked, published)
@@ -392,14 +394,6 @@ def write_chunk(
     quote = connection.ops.quote_name
     stamp = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        if writes.cases and connection.vendor == "postgresql":
-            # The cases' stored results (~6 kB each) are compressed as they are written: lz4
-            # costs the server 40% less than the default pglz (either reads back the same).
-            # For this transaction, where the server has it (built with it, 14 or later).
-            cursor.execute(
-                "DO $$ BEGIN SET LOCAL default_toast_compression = lz4; EXCEPTION "
-                "WHEN invalid_parameter_value OR undefined_object THEN NULL; END $$"
-            )
         if writes.deadlines:
             table = quote(Deadline._meta.db_table)
             temp = _temporary_table(cursor, "reevaluation_deadline", table, WRITTEN, "id")
@@ -445,6 +439,20 @@ def write_chunk(
             _load(cursor, quote(DeadlineMove._meta.db_table), MOVE_COLUMNS, writes.moves)
 
 
+def _compress_with_lz4() -> None:
+    """The cases' stored results (~6 kB each, rewritten by an evaluation or a stamp) are
+    compressed as they are written: lz4 costs the server 40% less than the default pglz, and
+    either reads back the same. For this transaction, where the server has it (PostgreSQL 14 or
+    later, built with it)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DO $$ BEGIN SET LOCAL default_toast_compression = lz4; EXCEPTION "
+            "WHEN invalid_parameter_value OR undefined_object THEN NULL; END $$"
+        )
+
+
 def _column(name: str) -> str:
     """A Deadline field's column, quoted."""
     column = cast("Field[Any, Any]", Deadline._meta.get_field(name)).column
@@ -458,7 +466,8 @@ def _temporary_table(cursor: Any, name: str, table: str, columns: Sequence[str],
     cursor.execute(f"DROP TABLE IF EXISTS {temp}")
     names = ", ".join(connection.ops.quote_name(c) for c in [key, *columns])
     if postgresql:
-        # Dropped at the commit; without statistics the planner would guess its size.
+        # Dropped at the commit. Never analysed: the planner guesses few rows and joins it
+        # through the tables' indexes, the plan wanted whatever their size.
         cursor.execute(
             f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS "
             f"SELECT 0 AS n, ''::text AS op, {names} FROM {table} WITH NO DATA"
@@ -481,8 +490,6 @@ def _load(cursor: Any, table: str, columns: Sequence[str], rows: list[tuple[Any,
         ):
             for row in rows:
                 copy.write_row(row)
-        if table.startswith("pg_temp."):
-            cursor.execute(f"ANALYZE {table}")  # its size, for the plans of the joins
         return
     marks = ", ".join(["%s"] * len(columns))
     cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
