@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import multiprocessing
 import os
 import platform
@@ -30,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT_DIR = ROOT / ".run" / "bench"
+OUT_DIR = Path(os.environ.get("BENCH_OUT_DIR") or ROOT / ".run" / "bench")
+OUT_FILE = OUT_DIR / "reevaluation.json"
 
 
 def _progress(message: str) -> None:
@@ -329,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = run(args.cases, args.workers)
     print_report(report)
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    OUT_FILE.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     done = all(report[name]["state"] == "done" for name in ("law_change", "narrow_change"))
     return 0 if done else 1
 
