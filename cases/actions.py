@@ -16,14 +16,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from rules.engine.inputs import InputError
 from rules.services import evaluate_in_languages, published_version
 
 from .models import (
-    PENDING_STATUSES,
     Case,
     CaseEvent,
     Deadline,
@@ -74,7 +72,13 @@ def evaluate_case(
     case: Case, published: tuple[int, str] | None, *, as_of: dt.date | None = None
 ) -> dict[str, dict[str, Any]]:
     """The case's result in each site language, from one evaluation; CaseRefused on bad facts."""
-    payload = case.evaluation_payload()
+    return evaluate_payload(case.evaluation_payload(), published, as_of=as_of)
+
+
+def evaluate_payload(
+    payload: dict[str, Any], published: tuple[int, str] | None, *, as_of: dt.date | None = None
+) -> dict[str, dict[str, Any]]:
+    """`evaluate_case` from a case's facts already in the shape of a request (`facts_payload`)."""
     if as_of is not None:
         payload["as_of"] = as_of.isoformat()
     try:
@@ -129,14 +133,8 @@ def deadline_warnings(warnings: list[dict[str, Any]], key: str) -> dict[str, Any
     return {"warnings": found} if found else {}
 
 
-def deadline_changes(
-    case: Case,
-    results: dict[str, dict[str, Any]],
-    existing: list[Deadline],
-    published: tuple[int, str] | None,
-) -> DeadlineChanges:
-    """Compare a result with the case's deadline rows; changed rows get their new values."""
-    version_id, revision = published if published else (None, "")
+def deadline_values(results: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """(key, the values of CHANGED_FIELDS, in that order) of each deadline of a result."""
     result = results[site_languages()[0]]
     texts = {
         lang: {
@@ -149,12 +147,8 @@ def deadline_changes(
         }
         for lang, other in results.items()
     }
-    by_key = {d.key: d for d in existing}
-    listed = Deadline.listed_values(case)
-    changes = DeadlineChanges()
-    seen = set()
+    found = []
     for item in result["deadlines"]:
-        seen.add(item["key"])
         values = {
             "label": item["label"],
             "due": dt.date.fromisoformat(item["due"]) if item["due"] else None,
@@ -179,16 +173,39 @@ def deadline_changes(
             "explanation": item["explanation"],
             "texts": {lang: keyed[item["key"]] for lang, keyed in texts.items()},
         }
-        provenance = {
-            "pack_version": result["rule_pack"]["version"],
-            "pack_version_ref_id": version_id,
-            "pack_revision": revision,
-        }
-        deadline = by_key.get(item["key"])
+        found.append((item["key"], values))
+    return found
+
+
+def provenance_values(
+    results: dict[str, dict[str, Any]], published: tuple[int, str] | None
+) -> dict[str, Any]:
+    """The values of PROVENANCE_FIELDS: which pack version (number, id, revision) made them."""
+    version_id, revision = published if published else (None, "")
+    return {
+        "pack_version": results[site_languages()[0]]["rule_pack"]["version"],
+        "pack_version_ref_id": version_id,
+        "pack_revision": revision,
+    }
+
+
+def deadline_changes(
+    case: Case,
+    results: dict[str, dict[str, Any]],
+    existing: list[Deadline],
+    published: tuple[int, str] | None,
+) -> DeadlineChanges:
+    """Compare a result with the case's deadline rows; changed rows get their new values."""
+    by_key = {d.key: d for d in existing}
+    listed = Deadline.listed_values(case)
+    provenance = provenance_values(results, published)
+    changes = DeadlineChanges()
+    seen = set()
+    for key, values in deadline_values(results):
+        seen.add(key)
+        deadline = by_key.get(key)
         if deadline is None:
-            changes.created.append(
-                Deadline(case=case, key=item["key"], **values, **provenance, **listed)
-            )
+            changes.created.append(Deadline(case=case, key=key, **values, **provenance, **listed))
             continue
         if all(getattr(deadline, k) == v for k, v in values.items()):
             if any(getattr(deadline, k) != v for k, v in provenance.items()):
@@ -204,29 +221,19 @@ def deadline_changes(
     return changes
 
 
-def refresh_next_due(case_ids: list[int]) -> None:
-    """Case.next_due from the stored deadline rows, in one statement (after bulk writes)."""
-    soonest = (
-        Deadline.objects.filter(
-            case=OuterRef("pk"),
-            status__in=PENDING_STATUSES,
-            completed_on__isnull=True,
-            due__isnull=False,
-        )
-        .order_by("due")
-        .values("due")[:1]
-    )
-    Case.objects.filter(pk__in=case_ids).update(next_due=Subquery(soonest))
+def summary_of(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What a case keeps of its result (Case.evaluation): all but the deadlines, by language."""
+    return {
+        lang: {k: v for k, v in other.items() if k != "deadlines"}
+        for lang, other in results.items()
+    }
 
 
 def set_evaluated(
     case: Case, results: dict[str, dict[str, Any]], published: tuple[int, str] | None
 ) -> None:
     """Put the evaluation's summary on the case (not saved)."""
-    case.evaluation = {
-        lang: {k: v for k, v in other.items() if k != "deadlines"}
-        for lang, other in results.items()
-    }
+    case.evaluation = summary_of(results)
     case.evaluation_errors = []
     case.evaluated_at = timezone.now()
     case.evaluated_pack_version_id = published[0] if published else None

@@ -7,7 +7,9 @@ alerts never re-evaluate. Everything a caseworker can change keeps its history (
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -184,26 +186,37 @@ class Case(models.Model):
 
     def evaluation_payload(self) -> dict[str, Any]:
         """The case's facts in the shape of an API request."""
-        return {
-            "procedure": self.procedure.key,
-            "department": self.department,
-            "previous_reexaminations": self.previous_reexaminations,
-            "events": [
-                {
-                    "type": e.type,
-                    "date": e.date.isoformat(),
-                    **({"outcome": e.outcome} if e.outcome else {}),
-                }
-                for e in self.events.all()
-            ],
-            "new_elements": [
-                {
-                    "date": n.date.isoformat(),
-                    **({"known_on": n.known_on.isoformat()} if n.known_on else {}),
-                }
-                for n in self.new_elements.all()
-            ],
-        }
+        return facts_payload(
+            self.procedure.key,
+            self.department,
+            self.previous_reexaminations,
+            [(e.type, e.date, e.outcome) for e in self.events.all()],
+            [(n.date, n.known_on) for n in self.new_elements.all()],
+        )
+
+
+def facts_payload(
+    procedure: str,
+    department: str,
+    previous_reexaminations: int,
+    events: Iterable[tuple[str, dt.date, str]],
+    new_elements: Iterable[tuple[dt.date, dt.date | None]],
+) -> dict[str, Any]:
+    """A case's facts in the shape of an API request: events (type, date, outcome) and new
+    elements (date, known on) in their order (date, then id), as read by the re-evaluation."""
+    return {
+        "procedure": procedure,
+        "department": department,
+        "previous_reexaminations": previous_reexaminations,
+        "events": [
+            {"type": kind, "date": date.isoformat(), **({"outcome": outcome} if outcome else {})}
+            for kind, date, outcome in events
+        ],
+        "new_elements": [
+            {"date": date.isoformat(), **({"known_on": known_on.isoformat()} if known_on else {})}
+            for date, known_on in new_elements
+        ],
+    }
 
 
 class CaseEvent(models.Model):
@@ -419,14 +432,16 @@ def warnings_in(texts: Any, language: str) -> list[dict[str, str]]:
     return [w for w in warnings if isinstance(w, dict)]
 
 
-def status_on(status: str, due: Any, next_working_day: Any, day: Any) -> str:
-    """A deadline's status on a day (Deadline.status_on)."""
+def status_on(
+    status: str, due: dt.date | None, next_working_day: dt.date | None, day: dt.date
+) -> str:
+    """Deadline.status_on from a row's values (the re-evaluation reads rows as tuples)."""
     if status in (Deadline.Status.OPEN, Deadline.Status.POSSIBLY_OPEN) and due is not None:
         if due >= day:
             return status
         if next_working_day is not None and day <= next_working_day:
-            return Deadline.Status.POSSIBLY_OPEN
-        return Deadline.Status.MISSED
+            return Deadline.Status.POSSIBLY_OPEN.value
+        return Deadline.Status.MISSED.value
     return status
 
 

@@ -101,6 +101,17 @@ def test_api_benchmark_serves_under_gunicorn_and_recompiles(bench_env: dict[str,
     assert set(report["memory"]["rss_kb"]) == {"0", "1", "2", "4"}
 
 
+def test_reevaluation_benchmark_applies_both_law_changes_to_every_case(
+    bench_env: dict[str, str],
+) -> None:
+    report = run(bench_env, "reevaluation", "--cases", "12", "--workers", "2")
+    assert report["first"]["done"] == report["first"]["changed"] == 12
+    assert report["law_change"]["done"] == report["law_change"]["changed"] == 12
+    assert report["narrow_change"]["done"] == 12  # all stamped, the few reached evaluated
+    assert report["narrow_change"]["changed"] < 12
+    assert report["law_change"]["cpu_ms_per_case"] > 0
+
+
 def test_the_benchmarks_leave_no_database_behind(bench_env: dict[str, str]) -> None:
     leftovers = sorted(p.name for p in Path(bench_env["BENCH_OUT_DIR"]).glob("*-*.sqlite3*"))
     assert leftovers == []
