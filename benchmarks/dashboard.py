@@ -657,7 +657,7 @@ def run(cases: int, runs: int, reuse: str = "") -> dict[str, Any]:
     URL) times the pages on it again without building anything, and keeps it too.
     """
     keep = bool(reuse) or os.environ.get("BENCH_KEEP_DATABASE", "") not in ("", "0", "false")
-    drop = reuse_environment(reuse) if reuse else prepare_environment()
+    drop = reuse_environment(reuse) if reuse else prepare_environment("dashboard")
     import django
 
     django.setup()

@@ -39,7 +39,8 @@ def _progress(message: str) -> None:
     print(f"  reevaluation: {message}", file=sys.stderr, flush=True)
 
 
-def prepare_environment() -> Any:
+def prepare_environment(label: str = "reeval") -> Any:
+    """A throwaway database named asylum_bench_<label>_<random> (SQLite file: <label>-…)."""
     import dj_database_url
 
     base_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
@@ -48,7 +49,7 @@ def prepare_environment() -> Any:
         import psycopg
 
         config = dj_database_url.parse(base_url)
-        name = f"asylum_bench_reeval_{uuid.uuid4().hex[:10]}"  # ours alone: created, dropped
+        name = f"asylum_bench_{label}_{uuid.uuid4().hex[:10]}"  # ours alone: created, dropped
         admin = psycopg.connect(
             dbname="postgres",
             user=config.get("USER") or None,
@@ -65,7 +66,7 @@ def prepare_environment() -> Any:
             admin.close()
     else:
         OUT_DIR.mkdir(parents=True, exist_ok=True)
-        path = OUT_DIR / f"reevaluation-{uuid.uuid4().hex[:8]}.sqlite3"
+        path = OUT_DIR / f"{label}-{uuid.uuid4().hex[:8]}.sqlite3"
         url = f"sqlite:///{path}"
 
         def drop() -> None:
