@@ -41,6 +41,9 @@ EVENT_IN_FUTURE = "event_in_future"
 # The pack setting a warning compares with when it is about the review horizon (§7.5).
 HORIZON_SETTING = "reviewed_until"
 
+# How many (lookup table, day) answers a compiled pack keeps (evaluations are mostly of today).
+_MAX_DAYS_KEPT = 4096
+
 _compile_lock = threading.Lock()
 _compile_counter = 0
 
@@ -63,12 +66,12 @@ class CompiledPack:
     deadline_facts: bool = False
     # The names of the warning rules that compare with the review horizon.
     horizon_rules: frozenset[str] = frozenset()
-    # Deadline rule name -> the rule's key; event types by code, in the pack's order.
-    deadline_keys: dict[str, str] = field(default_factory=dict)
+    # Event types by code, in the pack's order.
     event_types: dict[str, EventType] = field(default_factory=dict)
     # What a reason's or a message's {pack.…} placeholders read.
     extra: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Filled as evaluations ask (never stale: a new pack revision is compiled anew).
+    _tables_on: dict[tuple[str, dt.date], LookupTableVersion | None] = field(default_factory=dict)
     _departments: dict[int, dict[str, str | None]] = field(default_factory=dict)
     _authorities: dict[int, dict[str, LookupRow]] = field(default_factory=dict)
     _calendars: dict[str | None, Calendar] = field(default_factory=dict)
@@ -90,8 +93,16 @@ class CompiledPack:
         return calendar
 
     def table_in_force(self, key: str, day: dt.date) -> LookupTableVersion | None:
+        try:
+            return self._tables_on[key, day]
+        except KeyError:
+            pass
         table = self.definition.lookup_table(key)
-        return table.in_force_on(day) if table else None
+        found = table.in_force_on(day) if table else None
+        if len(self._tables_on) >= _MAX_DAYS_KEPT:  # many days of evaluation: start again
+            self._tables_on.clear()
+        self._tables_on[key, day] = found
+        return found
 
     def departments_on(self, day: dt.date) -> dict[str, str | None]:
         """Department code -> holidays subdivision (None: national calendar), in force on day."""
@@ -268,7 +279,6 @@ def compile_pack(pack: PackDefinition, *, name: str | None = None) -> CompiledPa
             for rule_name, (warning, _) in warning_rules.items()
             if conditions.uses_setting(list(warning.when), HORIZON_SETTING)
         ),
-        deadline_keys={rule_name: rule.key for rule_name, (rule, _) in deadlines.items()},
         event_types={event_type.code: event_type for event_type in pack.event_types},
         extra={"pack": {"reviewed_until": pack.settings["reviewed_until"]}},
     )
@@ -337,6 +347,10 @@ def _event_facts(events: tuple[Event, ...]) -> list[dict[str, Any]]:
 
 
 # --- what a case gives, in no language yet ---------------------------------------------------
+
+
+# A deadline rule version whose trigger matched, and the trigger's fact.
+_Candidate = tuple[DeadlineRule, DeadlineRuleVersion, dict[str, Any]]
 
 
 @dataclass
@@ -436,7 +450,8 @@ class _Evaluation:
     events_by_type: dict[str, list[Event]]
     session: Session
     counted_in: str
-    matches: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    # Per deadline key: the versions whose trigger matched, and the trigger's fact.
+    matches: dict[str, list[_Candidate]] = field(default_factory=lambda: defaultdict(list))
     deadlines: dict[str, _Deadline | None] = field(default_factory=dict)
     milestone_dates: dict[str, _Reached | None] = field(default_factory=dict)
     fired: list[Match] = field(default_factory=list)
@@ -446,12 +461,13 @@ class _Evaluation:
     future: list[dt.date] = field(default_factory=list)
 
     def absorb(self, fired: list[Match]) -> None:
-        deadline_keys = self.compiled.deadline_keys
+        deadlines = self.compiled.deadlines
         for rule_name, matched in fired:
             self.fired.append((rule_name, matched))
-            key = deadline_keys.get(rule_name)
-            if key is not None:
-                self.matches[key].append({"rule_name": rule_name, "fact": matched["m"]})
+            found = deadlines.get(rule_name)
+            if found is not None:
+                rule, version = found
+                self.matches[rule.key].append((rule, version, matched["m"]))
 
     def calendar_for(
         self, version: DeadlineRuleVersion
@@ -484,32 +500,24 @@ def _compute_deadline(ev: _Evaluation, key: str) -> _Deadline | None:
         return None
     pack = ev.compiled.definition
     chosen_by: dict[str, Any] | None = None
-    if versions_by_anchor(pack, ev.compiled.deadlines[candidates[0]["rule_name"]][0]):
+    if versions_by_anchor(pack, candidates[0][0]):
         # The version in force on the anchor event's date; without one yet, on the trigger's.
         anchors = ev.events_by_type.get(pack.anchor_event)
         if anchors:
             chosen_by = {"type": pack.anchor_event, "date": anchors[0].date.isoformat()}
-        candidates = [
-            c
-            for c in candidates
-            if ev.compiled.deadlines[c["rule_name"]][1].in_force_on(
-                dt.date.fromisoformat(chosen_by["date"] if chosen_by else c["fact"]["date"])
-            )
-        ]
+            candidates = [c for c in candidates if c[1].in_force_on(anchors[0].date)]
+        else:
+            candidates = [
+                c for c in candidates if c[1].in_force_on(dt.date.fromisoformat(c[2]["date"]))
+            ]
     # For the case's department, versions limited to a list naming it win over the others.
     department = ev.case.department
-    scoped = [
-        c for c in candidates if department in ev.compiled.deadlines[c["rule_name"]][1].departments
-    ]
-    candidates = scoped or [
-        c for c in candidates if not ev.compiled.deadlines[c["rule_name"]][1].departments
-    ]
+    scoped = [c for c in candidates if department in c[1].departments]
+    candidates = scoped or [c for c in candidates if not c[1].departments]
     if not candidates:
         return None
     # Overlapping versions are refused by the validator; if two still match, the newest wins.
-    chosen = max(candidates, key=lambda c: ev.compiled.deadlines[c["rule_name"]][1].version)
-    rule, version = ev.compiled.deadlines[chosen["rule_name"]]
-    fact = chosen["fact"]
+    rule, version, fact = max(candidates, key=lambda c: c[1].version)
     trigger_date = dt.date.fromisoformat(fact["date"])
     calendar, where = ev.calendar_for(version)
     language = ev.counted_in
@@ -792,15 +800,18 @@ def _outcomes(ev: _Evaluation) -> list[_OutcomeFound]:
         if not candidates:
             found.append(_OutcomeFound(outcome, []))
             continue
-        top = max(rule.priority for rule, _ in candidates)
-        winners = [(rule, matched) for rule, matched in candidates if rule.priority == top]
-        winners.sort(key=lambda pair: (pair[0].name, _since(pair) or ""))
-        sinces = sorted(s for s in (_since(w) for w in winners) if s)
+        if len(candidates) == 1:
+            winners = candidates
+        else:
+            top = max(rule.priority for rule, _ in candidates)
+            winners = [(rule, matched) for rule, matched in candidates if rule.priority == top]
+            winners.sort(key=lambda pair: (pair[0].name, _since(pair) or ""))
+        sinces = [s for s in map(_since, winners) if s]
         found.append(
             _OutcomeFound(
                 outcome,
                 winners,
-                since=sinces[0] if sinces else None,
+                since=min(sinces) if sinces else None,
                 has_since=any(w.since for w, _ in winners),
             )
         )
