@@ -73,6 +73,7 @@ class CompiledPack:
     # Filled as evaluations ask (never stale: a new pack revision is compiled anew).
     _tables_on: dict[tuple[str, dt.date], LookupTableVersion | None] = field(default_factory=dict)
     _departments: dict[int, dict[str, str | None]] = field(default_factory=dict)
+    _department_codes: dict[int, frozenset[str]] = field(default_factory=dict)
     _authorities: dict[int, dict[str, LookupRow]] = field(default_factory=dict)
     _calendars: dict[str | None, Calendar] = field(default_factory=dict)
     _code_labels: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -114,6 +115,16 @@ class CompiledPack:
             cached = {row.key: (row.value or None) for row in version.rows}
             self._departments[id(version)] = cached
         return cached
+
+    def department_codes_on(self, day: dt.date) -> frozenset[str]:
+        """The department codes a case may give on day (those of departments_on)."""
+        version = self.table_in_force(self.definition.department_table, day)
+        if version is None:
+            return frozenset()
+        codes = self._department_codes.get(id(version))
+        if codes is None:
+            codes = self._department_codes[id(version)] = frozenset(self.departments_on(day))
+        return codes
 
     def authority_on(
         self, day: dt.date, department: str
