@@ -196,7 +196,7 @@ def _parse(compiled: CompiledPack, payload: dict[str, Any]) -> CaseFacts:
     if isinstance(raw_as_of, str):
         with contextlib.suppress(ValueError):
             as_of = dt.date.fromisoformat(raw_as_of)
-    departments = frozenset(compiled.departments_on(as_of))
+    departments = compiled.department_codes_on(as_of)
     return parse_case(payload, compiled.definition, departments, today())
 
 

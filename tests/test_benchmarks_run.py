@@ -75,6 +75,12 @@ def test_engine_benchmark_compares_with_bare_durable_rules_and_many_events(
     assert [r["events"] for r in report["repeated"]] == [3, 501]
 
 
+def test_languages_benchmark_times_two_languages_against_one(bench_env: dict[str, str]) -> None:
+    report = run(bench_env, "languages", "--quick")
+    assert [case["events"] for case in report["cases"]] == [14, 2, 4, 2]
+    assert all(case["two_languages"]["runs"] == 10 for case in report["cases"])
+
+
 def test_alerts_benchmark_plans_several_alerts_a_case(bench_env: dict[str, str]) -> None:
     report = run(bench_env, "alerts", "--cases", "20", "--no-send")
     assert report["data"]["cases"] == 20

@@ -190,7 +190,8 @@ class Session:
 
 
 def _strip(matched: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        alias: {k: v for k, v in fact.items() if k not in ("sid", "id")}
-        for alias, fact in matched.items()
-    }
+    """The matched facts without the session id and fact identity (freshly parsed: no copy)."""
+    for fact in matched.values():
+        fact.pop("sid", None)
+        fact.pop("id", None)
+    return matched

@@ -13,7 +13,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from . import conditions
 from .calendars import Calendar, HolidayChange, get_calendar
@@ -24,6 +24,8 @@ from .pack import (
     NATIONAL,
     DeadlineRule,
     DeadlineRuleVersion,
+    EventType,
+    LookupRow,
     LookupTableVersion,
     Milestone,
     Outcome,
@@ -38,6 +40,9 @@ from .reader_texts import code_label
 EVENT_IN_FUTURE = "event_in_future"
 # The pack setting a warning compares with when it is about the review horizon (§7.5).
 HORIZON_SETTING = "reviewed_until"
+
+# How many (lookup table, day) answers a compiled pack keeps (evaluations are mostly of today).
+_MAX_DAYS_KEPT = 4096
 
 _compile_lock = threading.Lock()
 _compile_counter = 0
@@ -59,8 +64,19 @@ class CompiledPack:
     rules_compiled: int = 0
     # Whether a condition looks at computed deadlines (then they are asserted as facts).
     deadline_facts: bool = False
+    # The names of the warning rules that compare with the review horizon.
+    horizon_rules: frozenset[str] = frozenset()
+    # Event types by code, in the pack's order.
+    event_types: dict[str, EventType] = field(default_factory=dict)
+    # What a reason's or a message's {pack.…} placeholders read.
+    extra: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Filled as evaluations ask (never stale: a new pack revision is compiled anew).
+    _tables_on: dict[tuple[str, dt.date], LookupTableVersion | None] = field(default_factory=dict)
     _departments: dict[int, dict[str, str | None]] = field(default_factory=dict)
+    _department_codes: dict[int, frozenset[str]] = field(default_factory=dict)
+    _authorities: dict[int, dict[str, LookupRow]] = field(default_factory=dict)
     _calendars: dict[str | None, Calendar] = field(default_factory=dict)
+    _code_labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def calendar(self, subdivision: str | None) -> Calendar:
         """The calendar of a `holidays` subdivision (None: national) with the pack's adjustments."""
@@ -78,8 +94,16 @@ class CompiledPack:
         return calendar
 
     def table_in_force(self, key: str, day: dt.date) -> LookupTableVersion | None:
+        try:
+            return self._tables_on[key, day]
+        except KeyError:
+            pass
         table = self.definition.lookup_table(key)
-        return table.in_force_on(day) if table else None
+        found = table.in_force_on(day) if table else None
+        if len(self._tables_on) >= _MAX_DAYS_KEPT:  # many days of evaluation: start again
+            self._tables_on.clear()
+        self._tables_on[key, day] = found
+        return found
 
     def departments_on(self, day: dt.date) -> dict[str, str | None]:
         """Department code -> holidays subdivision (None: national calendar), in force on day."""
@@ -91,6 +115,42 @@ class CompiledPack:
             cached = {row.key: (row.value or None) for row in version.rows}
             self._departments[id(version)] = cached
         return cached
+
+    def department_codes_on(self, day: dt.date) -> frozenset[str]:
+        """The department codes a case may give on day (those of departments_on)."""
+        version = self.table_in_force(self.definition.department_table, day)
+        if version is None:
+            return frozenset()
+        codes = self._department_codes.get(id(version))
+        if codes is None:
+            codes = self._department_codes[id(version)] = frozenset(self.departments_on(day))
+        return codes
+
+    def authority_on(
+        self, day: dt.date, department: str
+    ) -> tuple[LookupTableVersion, LookupRow] | None:
+        """The authority table's version in force on day, and its (first) row for department."""
+        version = self.table_in_force(self.definition.authority_table, day)
+        if version is None:
+            return None
+        rows = self._authorities.get(id(version))
+        if rows is None:
+            rows = {}
+            for row in version.rows:
+                rows.setdefault(row.key, row)
+            self._authorities[id(version)] = rows
+        found = rows.get(department)
+        return (version, found) if found is not None else None
+
+    def code_label(self, code: str, language: str) -> str:
+        """The words for a code in a language (reader_texts.code_label), looked up once."""
+        labels = self._code_labels.get(language)
+        if labels is None:
+            labels = self._code_labels.setdefault(language, {})
+        label = labels.get(code)
+        if label is None:
+            label = labels[code] = code_label(self.definition.translations, code, language)
+        return label
 
 
 def holiday_changes(pack: PackDefinition, subdivision: str | None) -> tuple[HolidayChange, ...]:
@@ -225,6 +285,13 @@ def compile_pack(pack: PackDefinition, *, name: str | None = None) -> CompiledPa
                 *(warning.when for warning in pack.warnings),
             ]
         ),
+        horizon_rules=frozenset(
+            rule_name
+            for rule_name, (warning, _) in warning_rules.items()
+            if conditions.uses_setting(list(warning.when), HORIZON_SETTING)
+        ),
+        event_types={event_type.code: event_type for event_type in pack.event_types},
+        extra={"pack": {"reviewed_until": pack.settings["reviewed_until"]}},
     )
     ready.national = ready.calendar(None)
     return ready
@@ -290,88 +357,145 @@ def _event_facts(events: tuple[Event, ...]) -> list[dict[str, Any]]:
     return facts
 
 
-class _Asserts(Protocol):
-    def assert_facts(self, facts: Sequence[dict[str, Any]]) -> list[Match]: ...
+# --- what a case gives, in no language yet ---------------------------------------------------
 
 
-class _Recorder:
-    """A durable_rules session that keeps what fired for each batch, in order."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.log: list[list[Match]] = []
-
-    def assert_facts(self, facts: Sequence[dict[str, Any]]) -> list[Match]:
-        fired = self.session.assert_facts(facts)
-        if facts:
-            self.log.append(fired)
-        return fired
+# A deadline rule version whose trigger matched, and the trigger's fact.
+_Candidate = tuple[DeadlineRule, DeadlineRuleVersion, dict[str, Any]]
 
 
-class _Replay:
-    """What a recorded session fired, batch by batch, without asking durable_rules again.
+@dataclass
+class _Reached:
+    """When a milestone was reached: from a date, or deemed from a deadline's due date."""
 
-    Valid because the facts asserted (events, then milestone dates) do not depend on the
-    reader's language: the same case asserts the same batches in the same order.
+    milestone: Milestone
+    date: str
+    deemed: _Deadline | None = None  # the deadline whose due date it takes (its label says so)
+
+
+@dataclass
+class _Deadline:
+    """A computed deadline: its dates and status, and what its texts are written from."""
+
+    rule: DeadlineRule
+    version: DeadlineRuleVersion
+    due: dt.date | None
+    status: str
+    trigger: dict[str, Any]  # codes and dates; a milestone's label is added in each language
+    trigger_date: dt.date
+    calendar: Calendar
+    where: tuple[str, dict[str, str]]  # the phrase naming the calendar, and its values
+    period: Period
+    final: Period | None
+    completion: Event | None
+    suspension: dict[str, Any] | None
+    next_working_day: dt.date | None
+    chosen_by: dict[str, Any] | None
+    counted_in: str  # the language of the periods' holiday and weekday names
+
+    def periods_in(self, language: str) -> tuple[Period, Period | None]:
+        """The counted periods with their holiday and weekday names in `language`."""
+        if language == self.counted_in:
+            return self.period, self.final
+        period = _named(self.period, self.calendar, language)
+        if self.final is None:
+            return period, None
+        if self.final is self.period:
+            return period, period
+        return period, _named(self.final, self.calendar, language)
+
+
+def _named(period: Period, calendar: Calendar, language: str) -> Period:
+    """The same period with its names in another language.
+
+    Which days are holidays does not depend on the language (only their names do), so the dates
+    and whether the due date is worked stay as counted.
     """
+    return Period(
+        due=period.due,
+        unadjusted_due=period.unadjusted_due,
+        non_working_day=period.non_working_day,
+        non_working_reason=(
+            calendar.non_working_reason(period.due, language) if period.non_working_day else None
+        ),
+        skipped=tuple(
+            (day, calendar.holiday_name(day, language) or name) for day, name in period.skipped
+        ),
+    )
 
-    def __init__(self, log: list[list[Match]]) -> None:
-        self._log = iter(log)
 
-    def assert_facts(self, facts: Sequence[dict[str, Any]]) -> list[Match]:
-        if not facts:
-            return []
-        return next(self._log)
+@dataclass
+class _OutcomeFound:
+    """An outcome's winning rules (none: no rule fired), their matches and `since`."""
+
+    outcome: Outcome
+    winners: list[tuple[OutcomeRule, dict[str, Any]]]
+    since: str | None = None
+    has_since: bool = False
+
+
+@dataclass
+class _WarningFound:
+    """A warning that fired: the match its message is written from, and what it concerns."""
+
+    code: str
+    warning: WarningRule
+    matched: dict[str, Any]
+    horizon: bool
+    deadlines: list[str]
 
 
 @dataclass
 class _Evaluation:
+    """One case's evaluation: everything that does not depend on the reader's language.
+
+    The rules fire once, deadlines and milestones settle once, outcomes and warnings are chosen
+    once; `_write` then writes the texts of each language from it.
+    """
+
     compiled: CompiledPack
     case: CaseFacts
     as_of: dt.date
     authority: dict[str, str] | None
     applicant_subdivision: str | None
     events_by_type: dict[str, list[Event]]
-    session: _Asserts
-    language: str = "en"
-    translations: dict[str, str] = field(default_factory=dict)
-    matches: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    deadlines: dict[str, dict[str, Any] | None] = field(default_factory=dict)
-    milestone_dates: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    session: Session
+    counted_in: str
+    # Per deadline key: the versions whose trigger matched, and the trigger's fact.
+    matches: dict[str, list[_Candidate]] = field(default_factory=lambda: defaultdict(list))
+    deadlines: dict[str, _Deadline | None] = field(default_factory=dict)
+    milestone_dates: dict[str, _Reached | None] = field(default_factory=dict)
     fired: list[Match] = field(default_factory=list)
+    ordered: list[_Deadline] = field(default_factory=list)
+    outcomes: list[_OutcomeFound] = field(default_factory=list)
+    warnings: list[_WarningFound] = field(default_factory=list)
+    future: list[dt.date] = field(default_factory=list)
 
     def absorb(self, fired: list[Match]) -> None:
+        deadlines = self.compiled.deadlines
         for rule_name, matched in fired:
             self.fired.append((rule_name, matched))
-            if rule_name.startswith("d:"):
-                self.matches[rule_name.split(":")[1]].append(
-                    {"rule_name": rule_name, "fact": matched["m"]}
-                )
+            found = deadlines.get(rule_name)
+            if found is not None:
+                rule, version = found
+                self.matches[rule.key].append((rule, version, matched["m"]))
 
-    def label_of(self, text: str) -> str:
-        """A pack text in the reader's language (the pack's own translations)."""
-        return self.translations.get(text, text)
-
-    def code_of(self, code: str) -> str:
-        """The words for a code (a status, a value) in the reader's language (pack data)."""
-        return code_label(self.compiled.definition.translations, code, self.language)
-
-    def calendar_for(self, version: DeadlineRuleVersion) -> tuple[Calendar, str]:
+    def calendar_for(
+        self, version: DeadlineRuleVersion
+    ) -> tuple[Calendar, tuple[str, dict[str, str]]]:
         if version.calendar == "national":
-            return self.compiled.national, phrase(self.language, "national")
+            return self.compiled.national, ("national", {})
         if version.calendar == "authority" and self.authority is not None:
             department = self.authority["department"]
             subdivision = self.compiled.departments_on(self.as_of).get(department)
-            where = phrase(
-                self.language,
+            where = (
                 "authority_calendar",
-                name=self.authority["name"],
-                department=department,
+                {"name": self.authority["name"], "department": department},
             )
         else:
             department = self.case.department
             subdivision = self.applicant_subdivision
-            where = phrase(self.language, "department_calendar", department=department)
+            where = ("department_calendar", {"department": department})
         return self.compiled.calendar(subdivision), where
 
     def first_on_or_after(self, event_type: str, day: dt.date | None) -> Event | None:
@@ -381,67 +505,50 @@ class _Evaluation:
         return None
 
 
-def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
+def _compute_deadline(ev: _Evaluation, key: str) -> _Deadline | None:
     candidates = ev.matches.get(key)
     if not candidates:
         return None
     pack = ev.compiled.definition
     chosen_by: dict[str, Any] | None = None
-    if versions_by_anchor(pack, ev.compiled.deadlines[candidates[0]["rule_name"]][0]):
+    if versions_by_anchor(pack, candidates[0][0]):
         # The version in force on the anchor event's date; without one yet, on the trigger's.
         anchors = ev.events_by_type.get(pack.anchor_event)
         if anchors:
             chosen_by = {"type": pack.anchor_event, "date": anchors[0].date.isoformat()}
-        candidates = [
-            c
-            for c in candidates
-            if ev.compiled.deadlines[c["rule_name"]][1].in_force_on(
-                dt.date.fromisoformat(chosen_by["date"] if chosen_by else c["fact"]["date"])
-            )
-        ]
+            candidates = [c for c in candidates if c[1].in_force_on(anchors[0].date)]
+        else:
+            candidates = [
+                c for c in candidates if c[1].in_force_on(dt.date.fromisoformat(c[2]["date"]))
+            ]
     # For the case's department, versions limited to a list naming it win over the others.
     department = ev.case.department
-    scoped = [
-        c for c in candidates if department in ev.compiled.deadlines[c["rule_name"]][1].departments
-    ]
-    candidates = scoped or [
-        c for c in candidates if not ev.compiled.deadlines[c["rule_name"]][1].departments
-    ]
+    scoped = [c for c in candidates if department in c[1].departments]
+    candidates = scoped or [c for c in candidates if not c[1].departments]
     if not candidates:
         return None
     # Overlapping versions are refused by the validator; if two still match, the newest wins.
-    chosen = max(candidates, key=lambda c: ev.compiled.deadlines[c["rule_name"]][1].version)
-    rule, version = ev.compiled.deadlines[chosen["rule_name"]]
-    fact = chosen["fact"]
+    rule, version, fact = max(candidates, key=lambda c: c[1].version)
     trigger_date = dt.date.fromisoformat(fact["date"])
-    calendar, calendar_name = ev.calendar_for(version)
+    calendar, where = ev.calendar_for(version)
+    language = ev.counted_in
     period = count_period(
         trigger_date,
         version.offset,
         version.unit,
         calendar,
         version.non_working_day_policy,
-        language=ev.language,
+        language=language,
     )
     due: dt.date | None = period.due
     final_period: Period | None = period
 
     if version.trigger_milestone:
-        milestone = ev.milestone_dates[version.trigger_milestone] or {}
-        trigger = {
-            "type": version.trigger_milestone,
-            "date": fact["date"],
-            "label": milestone.get("label", version.trigger_milestone),
-        }
-        if milestone.get("how"):
-            trigger["how"] = milestone["how"]
-        trigger_label = milestone.get("label", version.trigger_milestone)
+        trigger = {"type": version.trigger_milestone, "date": fact["date"]}
     else:
-        event_type = pack.event_type(version.trigger_event)
         trigger = {"type": version.trigger_event, "date": fact["date"]}
         if fact.get("outcome"):
             trigger["outcome"] = fact["outcome"]
-        trigger_label = ev.label_of(event_type.label) if event_type else version.trigger_event
 
     completion = None
     if version.completed_by:
@@ -455,7 +562,7 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
         window_due: dt.date | None = due
         if version.suspension_window_deadline:
             window = ev.deadlines.get(version.suspension_window_deadline)
-            window_due = dt.date.fromisoformat(window["due"]) if window and window["due"] else None
+            window_due = window.due if window else None
         if start is not None and window_due is not None and start.date <= window_due:
             remaining = (period.unadjusted_due - start.date).days
             resumed = ev.first_on_or_after(version.resumed_by, start.date)
@@ -473,7 +580,7 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
                     adjusted = apply_non_working_day_policy(
                         unadjusted, calendar, version.non_working_day_policy
                     )
-                    reason = calendar.non_working_reason(adjusted, language=ev.language)
+                    reason = calendar.non_working_reason(adjusted, language=language)
                     final_period = Period(adjusted, unadjusted, reason is not None, reason, ())
                 else:
                     final_period = count_period(
@@ -482,7 +589,7 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
                         version.unit,
                         calendar,
                         version.non_working_day_policy,
-                        language=ev.language,
+                        language=language,
                     )
                 due = final_period.due
 
@@ -510,80 +617,39 @@ def _compute_deadline(ev: _Evaluation, key: str) -> dict[str, Any] | None:
         status = "possibly_open"
     else:
         status = "missed"
-
-    result: dict[str, Any] = {
-        "key": rule.key,
-        "label": ev.label_of(rule.label),
-        # What the step asks for, in the words of the version applied (else the rule's).
-        "description": ev.label_of(version.description or rule.description),
-        "due": due.isoformat() if due else None,
-        "status": status,
-        "status_label": phrase(
-            ev.language,
-            f"status_{status}",
-            date=format_date(next_working_day, ev.language) if next_working_day else "",
-        ),
-        "non_working_day": bool(final_period and final_period.non_working_day),
-        "non_working_reason": final_period.non_working_reason if final_period else None,
-        "trigger": trigger,
-        "completed_by": (
-            {"type": completion.type, "date": completion.date.isoformat()} if completion else None
-        ),
-        "rule": {"key": rule.key, "version": version.version, "confidence": version.confidence},
-        "legal_basis": version.legal_basis,
-        "source": {"title": ev.label_of(version.source_title), "url": version.source_url},
-        "calendar": calendar.label,
-        "explanation": describe_period(
-            version=version,
-            trigger_label=trigger_label,
-            trigger_date=trigger_date,
-            trigger_how=trigger.get("how", ""),
-            period=period,
-            final=final_period,
-            calendar_name=calendar_name,
-            suspension=suspension,
-            pack=pack,
-            label_of=ev.label_of,
-            language=ev.language,
-            next_working_day=next_working_day,
-            chosen_by=chosen_by,
-        ),
-    }
-    if version.extension == "possible":
-        result["next_working_day"] = next_working_day.isoformat() if next_working_day else None
-        result["extension"] = {
-            "legal_basis": version.extension_basis,
-            "confidence": version.extension_confidence,
-        }
-    if chosen_by is not None:
-        result["version_chosen_by"] = chosen_by
-    if suspension:
-        result["suspension"] = suspension
-    if version.notes:
-        result["notes"] = ev.label_of(version.notes)
-    return result
+    return _Deadline(
+        rule=rule,
+        version=version,
+        due=due,
+        status=status,
+        trigger=trigger,
+        trigger_date=trigger_date,
+        calendar=calendar,
+        where=where,
+        period=period,
+        final=final_period,
+        completion=completion,
+        suspension=suspension,
+        next_working_day=next_working_day,
+        chosen_by=chosen_by,
+        counted_in=language,
+    )
 
 
-def _milestone_date(ev: _Evaluation, milestone: Milestone) -> dict[str, Any] | None:
+def _milestone_date(ev: _Evaluation, milestone: Milestone) -> _Reached | None:
     if milestone.from_deadline:
         deadline = ev.deadlines.get(milestone.from_deadline)
         if deadline is not None:
-            completed = deadline["completed_by"]
-            if deadline["status"] == "met" and completed:
-                return {"date": completed["date"], "label": ev.label_of(milestone.label), "how": ""}
-            if deadline["due"]:
-                how = phrase(ev.language, "deemed", label=deadline["label"])
-                return {"date": deadline["due"], "label": ev.label_of(milestone.label), "how": how}
+            if deadline.status == "met" and deadline.completion is not None:
+                return _Reached(milestone, deadline.completion.date.isoformat())
+            if deadline.due:
+                return _Reached(milestone, deadline.due.isoformat(), deemed=deadline)
             return None
     if milestone.fallback_event:
         events = ev.events_by_type.get(milestone.fallback_event, [])
         if events:
             event = events[0] if milestone.fallback_choice == "first" else events[-1]
-            return {
-                "date": event.date.isoformat(),
-                "label": ev.label_of(milestone.label),
-                "how": "",
-            }
+            return _Reached(milestone, event.date.isoformat())
     return None
 
 
@@ -602,30 +668,24 @@ def evaluate(
 def evaluate_languages(
     compiled: CompiledPack, case: CaseFacts, languages: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
-    """The result of `evaluate` in each language, from one pass through durable_rules.
+    """The result of `evaluate` in each language, from one evaluation.
 
-    The rules fire once; what they matched is replayed to write each other language's texts
-    (a stored case keeps its texts in every site language).
+    The rules fire once, and dates, statuses, outcomes and warnings are found once; only the
+    texts are written in each language (a stored case keeps its texts in every site language).
     """
     codes = list(dict.fromkeys(language_of(lang) for lang in languages))
     if not codes:
         raise ValueError("at least one language")
-    log: list[list[Match]] = []
-    results: dict[str, dict[str, Any]] = {}
-    for n, code in enumerate(codes):
-        if n == 0:
-            with compiled.ruleset.session() as session:
-                recorder = _Recorder(session)
-                results[code] = _evaluate_in(compiled, case, code, recorder)
-                log = recorder.log
-        else:
-            results[code] = _evaluate_in(compiled, case, code, _Replay(log))
+    with compiled.ruleset.session() as session:
+        ev = _find(compiled, case, session, counted_in=codes[0])
+    results = {code: _write(ev, code) for code in codes}
     return {lang: results[language_of(lang)] for lang in languages}
 
 
-def _evaluate_in(
-    compiled: CompiledPack, case: CaseFacts, language: str, session: _Asserts
-) -> dict[str, Any]:
+def _find(
+    compiled: CompiledPack, case: CaseFacts, session: Session, *, counted_in: str
+) -> _Evaluation:
+    """Fire the rules and find what the case gives, in no language (holiday names aside)."""
     pack = compiled.definition
     if case.as_of is None:
         raise ValueError("a case is evaluated as of a given day: set as_of")
@@ -633,9 +693,9 @@ def _evaluate_in(
     departments = compiled.departments_on(as_of)
     authority = None
     if pack.authority_table:
-        table = compiled.table_in_force(pack.authority_table, as_of)
-        row = next((r for r in table.rows if r.key == case.department), None) if table else None
-        if row is not None and table is not None:
+        found = compiled.authority_on(as_of, case.department)
+        if found is not None:
+            table, row = found
             # The row's own confidence (the table may be surer of some rows than of others).
             authority = {
                 "department": row.value,
@@ -654,7 +714,7 @@ def _evaluate_in(
         "new_element_count": len(case.new_elements),
         "authority_found": authority is not None,
         "as_of": as_of.isoformat(),
-        "count": {code.code: len(events_by_type.get(code.code, ())) for code in pack.event_types},
+        "count": {code: len(events_by_type.get(code, ())) for code in compiled.event_types},
     }
     facts = [case_fact, *_event_facts(case.events)]
     for element in case.new_elements:
@@ -671,52 +731,36 @@ def _evaluate_in(
         applicant_subdivision=departments.get(case.department),
         events_by_type=events_by_type,
         session=session,
-        language=language,
-        translations=pack.translations.get(language, {}),
+        counted_in=counted_in,
     )
     ev.absorb(session.assert_facts(facts))
     _settle(ev)
 
     deadlines = [d for d in (ev.deadlines.get(k) for k in compiled.order) if d is not None]
-    deadlines.sort(key=lambda d: (d["due"] is None, d["due"] or ""))
+    deadlines.sort(key=lambda d: (d.due is None, d.due or dt.date.min))
+    ev.ordered = deadlines
     if compiled.deadline_facts and deadlines:
         # Once every deadline is known: conditions on due dates (e.g. past the review horizon).
         ev.absorb(session.assert_facts([_deadline_fact(d) for d in deadlines]))
-
-    result: dict[str, Any] = {
-        "procedure": pack.key,
-        "rule_pack": {
-            "key": pack.key,
-            "version": pack.version,
-            "name": ev.label_of(pack.name),
-            "verified_on": pack.verified_on.isoformat(),
-            "reviewed_until": pack.reviewed_until.isoformat() if pack.reviewed_until else None,
-        },
-        "as_of": as_of.isoformat(),
-        "department": case.department,
-    }
-    if pack.authority_table:
-        result[pack.authority_outcome] = authority
-    result.update(_outcomes(ev))
-    result["deadlines"] = deadlines
-    result["warnings"] = _warnings(ev)
-    result["notes"] = [ev.label_of(note) for note in pack.notes]
-    result["language"] = language
-    return result
+    ev.outcomes = _outcomes(ev)
+    ev.warnings = _warnings(ev)
+    # Not a rule of any pack: a date after the day of evaluation is a typo or a plan.
+    ev.future = sorted({e.date for e in case.events if e.date > as_of})
+    return ev
 
 
-def _deadline_fact(deadline: dict[str, Any]) -> dict[str, Any]:
+def _deadline_fact(deadline: _Deadline) -> dict[str, Any]:
     """A computed deadline as a fact (codes and dates only: the same in every language)."""
     fact: dict[str, Any] = {
         "t": "deadline",
-        "key": deadline["key"],
-        "status": deadline["status"],
-        "non_working_day": deadline["non_working_day"],
+        "key": deadline.rule.key,
+        "status": deadline.status,
+        "non_working_day": bool(deadline.final and deadline.final.non_working_day),
     }
-    if deadline["due"]:
-        fact["due"] = deadline["due"]
-    if deadline.get("next_working_day"):
-        fact["next_working_day"] = deadline["next_working_day"]
+    if deadline.due:
+        fact["due"] = deadline.due.isoformat()
+    if deadline.next_working_day:
+        fact["next_working_day"] = deadline.next_working_day.isoformat()
     return fact
 
 
@@ -724,7 +768,6 @@ def _settle(ev: _Evaluation) -> None:
     """Compute deadlines and milestones until nothing more can be known."""
     pack = ev.compiled.definition
     pending_milestones = {m.key: m for m in pack.milestones if m.in_force_on(ev.as_of)}
-    milestone_of = {m.key for m in pack.milestones}
     progress = True
     while progress:
         progress = False
@@ -748,62 +791,42 @@ def _settle(ev: _Evaluation) -> None:
             ev.milestone_dates[key] = found
             if found is not None:
                 ev.absorb(
-                    ev.session.assert_facts([{"t": "milestone", "key": key, "date": found["date"]}])
+                    ev.session.assert_facts([{"t": "milestone", "key": key, "date": found.date}])
                 )
-    for key in milestone_of - set(ev.milestone_dates):
-        ev.milestone_dates[key] = None
+    for milestone in pack.milestones:
+        ev.milestone_dates.setdefault(milestone.key, None)
 
 
-def _outcomes(ev: _Evaluation) -> dict[str, Any]:
-    pack = ev.compiled.definition
+def _outcomes(ev: _Evaluation) -> list[_OutcomeFound]:
+    """Each outcome's winning rules: the fired ones of the highest priority, in force."""
     fired: dict[str, list[tuple[OutcomeRule, dict[str, Any]]]] = defaultdict(list)
     for rule_name, matched in ev.fired:
         if rule_name.startswith("o:"):
             outcome, rule, _ = ev.compiled.outcome_rules[rule_name]
             if rule.in_force_on(ev.as_of):
                 fired[outcome.key].append((rule, matched))
-    extra = {"pack": {"reviewed_until": pack.settings["reviewed_until"]}}
-    results: dict[str, Any] = {}
-    value_labels: dict[str, Any] = {}
-    for outcome in pack.outcomes:
+    found: list[_OutcomeFound] = []
+    for outcome in ev.compiled.definition.outcomes:
         candidates = fired.get(outcome.key)
         if not candidates:
-            results[outcome.key] = None
+            found.append(_OutcomeFound(outcome, []))
             continue
-        top = max(rule.priority for rule, _ in candidates)
-        winners = [(rule, matched) for rule, matched in candidates if rule.priority == top]
-        winners.sort(key=lambda pair: (pair[0].name, _since(pair) or ""))
-        rule = winners[0][0]
-        if outcome.shape == "value":
-            results[outcome.key] = rule.result
-            value_labels[outcome.key] = (
-                [ev.code_of(str(v)) for v in rule.result]
-                if isinstance(rule.result, list)
-                else ev.code_of(str(rule.result))
+        if len(candidates) == 1:
+            winners = candidates
+        else:
+            top = max(rule.priority for rule, _ in candidates)
+            winners = [(rule, matched) for rule, matched in candidates if rule.priority == top]
+            winners.sort(key=lambda pair: (pair[0].name, _since(pair) or ""))
+        sinces = [s for s in map(_since, winners) if s]
+        found.append(
+            _OutcomeFound(
+                outcome,
+                winners,
+                since=min(sinces) if sinces else None,
+                has_since=any(w.since for w, _ in winners),
             )
-            continue
-        reasons: list[str] = []
-        for winner, matched in winners:
-            if winner.reason:
-                text = conditions.render_template(
-                    ev.label_of(winner.reason), matched, extra, date_formatter(ev.language)
-                )
-                if text not in reasons:
-                    reasons.append(text)
-        sinces = sorted(s for s in (_since(w) for w in winners) if s)
-        entry: dict[str, Any] = {
-            "status": rule.result,
-            "status_label": ev.code_of(str(rule.result)),
-            "reasons": reasons,
-            "legal_basis": rule.legal_basis,
-            "rule": {"key": rule.name, "version": rule.version, "confidence": rule.confidence},
-        }
-        if any(w.since for w, _ in winners):
-            entry["since"] = sinces[0] if sinces else None
-        results[outcome.key] = entry
-    # The words for value outcomes (e.g. "post"), in the reader's language.
-    results["outcome_labels"] = value_labels
-    return results
+        )
+    return found
 
 
 def _since(pair: tuple[OutcomeRule, dict[str, Any]]) -> str | None:
@@ -815,8 +838,8 @@ def _since(pair: tuple[OutcomeRule, dict[str, Any]]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _warnings(ev: _Evaluation) -> list[dict[str, Any]]:
-    """The warnings that fired, one per code.
+def _warnings(ev: _Evaluation) -> list[_WarningFound]:
+    """The warnings that fired, one per code, in the order of their codes.
 
     A rule may have alternatives (e.g. an event after a day, or a computed due date after it):
     the first that fired writes the message (events are asserted before deadlines), and among
@@ -824,37 +847,20 @@ def _warnings(ev: _Evaluation) -> list[dict[str, Any]]:
     deadlines lists their keys in `deadlines` (it concerns those rows); otherwise it concerns
     the whole case.
     """
-    pack = ev.compiled.definition
-    extra = {"pack": {"reviewed_until": pack.settings["reviewed_until"]}}
+    compiled = ev.compiled
     found: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for rule_name, matched in ev.fired:
         if not rule_name.startswith("w:"):
             continue
-        warning, _ = ev.compiled.warning_rules[rule_name]
+        warning, _ = compiled.warning_rules[rule_name]
         if warning.in_force_on(ev.as_of):
             found.setdefault(warning.code, []).append((rule_name, matched))
-    seen: dict[str, dict[str, Any]] = {}
+    chosen: list[_WarningFound] = []
     for code, matches in found.items():
         first_rule = matches[0][0]
         rule_name, matched = min(
             (m for m in matches if m[0] == first_rule), key=lambda m: _match_dates(m[1])
         )
-        warning, _ = ev.compiled.warning_rules[rule_name]
-        seen[code] = {
-            "code": code,
-            # Short words for lists (dashboard rows, SMS): the pack's words for the code.
-            "title": ev.code_of(code),
-            "message": conditions.render_template(
-                ev.label_of(warning.message), matched, extra, date_formatter(ev.language)
-            ),
-            "legal_basis": warning.legal_basis,
-        }
-        if any(
-            conditions.uses_setting(list(w.when), HORIZON_SETTING)
-            for w, _ in (ev.compiled.warning_rules[name] for name, _ in matches)
-        ):
-            # About the review horizon: "checked against the law on …" names it as an exception.
-            seen[code]["horizon"] = True
         keys: list[str] = []
         for _, other in matches:
             named = [f["key"] for f in other.values() if f.get("t") == "deadline"]
@@ -862,25 +868,222 @@ def _warnings(ev: _Evaluation) -> list[dict[str, Any]]:
                 keys = []
                 break
             keys += [key for key in named if key not in keys]
-        if keys:
-            seen[code]["deadlines"] = keys
-    # Not a rule of any pack: a date after the day of evaluation is a typo or a plan.
-    future = sorted({e.date for e in ev.case.events if e.date > ev.as_of})
-    if future and EVENT_IN_FUTURE not in seen:
-        seen[EVENT_IN_FUTURE] = {
-            "code": EVENT_IN_FUTURE,
-            "title": phrase(ev.language, "event_in_future_title"),
-            "message": phrase(
-                ev.language,
-                "event_in_future",
-                dates=", ".join(format_date(day, ev.language) for day in future),
-                as_of=format_date(ev.as_of, ev.language),
-            ),
-            "legal_basis": "",
-        }
-    return sorted(seen.values(), key=lambda w: str(w["code"]))
+        chosen.append(
+            _WarningFound(
+                code=code,
+                warning=compiled.warning_rules[rule_name][0],
+                matched=matched,
+                # About the review horizon: "checked against the law on …" names it as an
+                # exception.
+                horizon=any(name in compiled.horizon_rules for name, _ in matches),
+                deadlines=keys,
+            )
+        )
+    return sorted(chosen, key=lambda w: w.code)
 
 
 def _match_dates(matched: dict[str, dict[str, Any]]) -> list[str]:
     """The dates of a match's facts in alias order, to choose among matches of one rule."""
     return [str(fact.get("date") or fact.get("due") or "") for _, fact in sorted(matched.items())]
+
+
+# --- the texts, in one language --------------------------------------------------------------
+
+
+class _Writer:
+    """Writes an evaluation's result in one language: labels, explanations, messages, titles."""
+
+    def __init__(self, ev: _Evaluation, language: str) -> None:
+        self.ev = ev
+        self.compiled = ev.compiled
+        self.language = language
+        self.translations = ev.compiled.definition.translations.get(language, {})
+        self.format_date = date_formatter(language)
+
+    def label_of(self, text: str) -> str:
+        """A pack text in the reader's language (the pack's own translations)."""
+        return self.translations.get(text, text)
+
+    def code_of(self, code: str) -> str:
+        """The words for a code (a status, a value) in the reader's language (pack data)."""
+        return self.compiled.code_label(code, self.language)
+
+
+def _write(ev: _Evaluation, language: str) -> dict[str, Any]:
+    """The result of an evaluation in one language, as JSON data."""
+    pack = ev.compiled.definition
+    w = _Writer(ev, language)
+    result: dict[str, Any] = {
+        "procedure": pack.key,
+        "rule_pack": {
+            "key": pack.key,
+            "version": pack.version,
+            "name": w.label_of(pack.name),
+            "verified_on": pack.verified_on.isoformat(),
+            "reviewed_until": pack.reviewed_until.isoformat() if pack.reviewed_until else None,
+        },
+        "as_of": ev.as_of.isoformat(),
+        "department": ev.case.department,
+    }
+    if pack.authority_table:
+        result[pack.authority_outcome] = dict(ev.authority) if ev.authority else None
+    result.update(_write_outcomes(w))
+    result["deadlines"] = [_write_deadline(w, deadline) for deadline in ev.ordered]
+    result["warnings"] = _write_warnings(w)
+    result["notes"] = [w.label_of(note) for note in pack.notes]
+    result["language"] = language
+    return result
+
+
+def _write_deadline(w: _Writer, d: _Deadline) -> dict[str, Any]:
+    ev, language = w.ev, w.language
+    rule, version = d.rule, d.version
+    trigger = dict(d.trigger)
+    trigger_how = ""
+    if version.trigger_milestone:
+        reached = ev.milestone_dates[version.trigger_milestone]
+        trigger_label = w.label_of(reached.milestone.label) if reached else trigger["type"]
+        trigger["label"] = trigger_label
+        if reached is not None and reached.deemed is not None:
+            how = phrase(language, "deemed", label=w.label_of(reached.deemed.rule.label))
+            trigger["how"] = trigger_how = how
+    else:
+        event_type = w.compiled.event_types.get(version.trigger_event)
+        trigger_label = w.label_of(event_type.label) if event_type else version.trigger_event
+    period, final_period = d.periods_in(language)
+    where, values = d.where
+    next_working_day = d.next_working_day
+    completion = d.completion
+    result: dict[str, Any] = {
+        "key": rule.key,
+        "label": w.label_of(rule.label),
+        # What the step asks for, in the words of the version applied (else the rule's).
+        "description": w.label_of(version.description or rule.description),
+        "due": d.due.isoformat() if d.due else None,
+        "status": d.status,
+        "status_label": phrase(
+            language,
+            f"status_{d.status}",
+            date=format_date(next_working_day, language) if next_working_day else "",
+        ),
+        "non_working_day": bool(final_period and final_period.non_working_day),
+        "non_working_reason": final_period.non_working_reason if final_period else None,
+        "trigger": trigger,
+        "completed_by": (
+            {"type": completion.type, "date": completion.date.isoformat()} if completion else None
+        ),
+        "rule": {"key": rule.key, "version": version.version, "confidence": version.confidence},
+        "legal_basis": version.legal_basis,
+        "source": {"title": w.label_of(version.source_title), "url": version.source_url},
+        "calendar": d.calendar.label,
+        "explanation": describe_period(
+            version=version,
+            trigger_label=trigger_label,
+            trigger_date=d.trigger_date,
+            trigger_how=trigger_how,
+            period=period,
+            final=final_period,
+            calendar_name=phrase(language, where, **values),
+            suspension=d.suspension,
+            pack=ev.compiled.definition,
+            label_of=w.label_of,
+            language=language,
+            next_working_day=next_working_day,
+            chosen_by=d.chosen_by,
+        ),
+    }
+    if version.extension == "possible":
+        result["next_working_day"] = next_working_day.isoformat() if next_working_day else None
+        result["extension"] = {
+            "legal_basis": version.extension_basis,
+            "confidence": version.extension_confidence,
+        }
+    if d.chosen_by is not None:
+        result["version_chosen_by"] = dict(d.chosen_by)
+    if d.suspension:
+        resumed = d.suspension["resumed_by"]
+        result["suspension"] = {
+            **d.suspension,
+            "suspended_by": dict(d.suspension["suspended_by"]),
+            "resumed_by": dict(resumed) if resumed else None,
+        }
+    if version.notes:
+        result["notes"] = w.label_of(version.notes)
+    return result
+
+
+def _write_outcomes(w: _Writer) -> dict[str, Any]:
+    extra = w.compiled.extra
+    results: dict[str, Any] = {}
+    value_labels: dict[str, Any] = {}
+    for found in w.ev.outcomes:
+        outcome, winners = found.outcome, found.winners
+        if not winners:
+            results[outcome.key] = None
+            continue
+        rule = winners[0][0]
+        if outcome.shape == "value":
+            results[outcome.key] = rule.result
+            value_labels[outcome.key] = (
+                [w.code_of(str(v)) for v in rule.result]
+                if isinstance(rule.result, list)
+                else w.code_of(str(rule.result))
+            )
+            continue
+        reasons: list[str] = []
+        for winner, matched in winners:
+            if winner.reason:
+                text = conditions.render_template(
+                    w.label_of(winner.reason), matched, extra, w.format_date
+                )
+                if text not in reasons:
+                    reasons.append(text)
+        entry: dict[str, Any] = {
+            "status": rule.result,
+            "status_label": w.code_of(str(rule.result)),
+            "reasons": reasons,
+            "legal_basis": rule.legal_basis,
+            "rule": {"key": rule.name, "version": rule.version, "confidence": rule.confidence},
+        }
+        if found.has_since:
+            entry["since"] = found.since
+        results[outcome.key] = entry
+    # The words for value outcomes (e.g. "post"), in the reader's language.
+    results["outcome_labels"] = value_labels
+    return results
+
+
+def _write_warnings(w: _Writer) -> list[dict[str, Any]]:
+    ev, language = w.ev, w.language
+    written: list[dict[str, Any]] = []
+    for found in ev.warnings:
+        entry: dict[str, Any] = {
+            "code": found.code,
+            # Short words for lists (dashboard rows, SMS): the pack's words for the code.
+            "title": w.code_of(found.code),
+            "message": conditions.render_template(
+                w.label_of(found.warning.message), found.matched, w.compiled.extra, w.format_date
+            ),
+            "legal_basis": found.warning.legal_basis,
+        }
+        if found.horizon:
+            entry["horizon"] = True
+        if found.deadlines:
+            entry["deadlines"] = list(found.deadlines)
+        written.append(entry)
+    if ev.future and not any(found.code == EVENT_IN_FUTURE for found in ev.warnings):
+        written.append(
+            {
+                "code": EVENT_IN_FUTURE,
+                "title": phrase(language, "event_in_future_title"),
+                "message": phrase(
+                    language,
+                    "event_in_future",
+                    dates=", ".join(format_date(day, language) for day in ev.future),
+                    as_of=format_date(ev.as_of, language),
+                ),
+                "legal_basis": "",
+            }
+        )
+        written.sort(key=lambda entry: str(entry["code"]))
+    return written

@@ -117,6 +117,8 @@ PHRASES = {
 
 def language_of(language: str) -> str:
     """The supported language for a code such as "fr", "fr-FR" or "en_GB" (English otherwise)."""
+    if language in LANGUAGES:  # already one: the engine asks this for every sentence it writes
+        return language
     primary = language.replace("-", "_").split("_")[0].lower()
     return primary if primary in LANGUAGES else "en"
 

@@ -49,6 +49,12 @@ def unencodable_field(value: Any, path: str = "") -> str | None:
 
     JSON may spell a lone surrogate ("\\ud800"); no database, log or response can hold one.
     """
+    if not _unencodable(value):  # the usual answer, found without writing every path
+        return None
+    return _unencodable_path(value, path)
+
+
+def _unencodable_path(value: Any, path: str) -> str | None:
     if isinstance(value, str):
         try:
             value.encode("utf-8")
@@ -58,17 +64,39 @@ def unencodable_field(value: Any, path: str = "") -> str | None:
     if isinstance(value, dict):
         for key, item in value.items():
             child = f"{path}.{key}" if path else str(key)
-            found = unencodable_field(key, _printable(child)) or unencodable_field(
+            found = _unencodable_path(key, _printable(child)) or _unencodable_path(
                 item, _printable(child)
             )
             if found is not None:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = unencodable_field(item, f"{path}[{index}]")
+            found = _unencodable_path(item, f"{path}[{index}]")
             if found is not None:
                 return found
     return None
+
+
+def _unencodable(value: Any) -> bool:
+    """Whether parsed JSON holds a string (key or value) that UTF-8 cannot encode.
+
+    A loop over a stack, not recursion: a deeply nested body is the parser's to refuse.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _printable(text: str) -> str:

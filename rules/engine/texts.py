@@ -1,6 +1,6 @@
 """The texts of a pack that a reader sees, and which of them a language has no translation for.
 
-The evaluator passes these texts through the pack's translations (evaluate.Evaluation.label_of):
+The evaluator passes these texts through the pack's translations (evaluate._Writer.label_of):
 event type, deadline and milestone labels, notes, outcome results and reasons, warning messages.
 """
 
