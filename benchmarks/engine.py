@@ -56,8 +56,18 @@ from rules.engine.pack import PackDefinition, parse_pack
 
 ROOT = Path(__file__).resolve().parents[1]
 PACK_KEY = "asylum-reexamination"
-PACK_FILE = ROOT / "rules" / "packs" / PACK_KEY / "pack.json"
-SCENARIOS = ROOT / "rules" / "packs" / PACK_KEY / "scenarios"
+
+
+def newest_shipped(folder: Path) -> Path:
+    """The folder of the newest shipped version of a pack (`v<n>/`, else the pack's own): the
+    version `loadrulepack` publishes, so the one the service path evaluates with."""
+    numbered = [p.parent for p in folder.glob("v*/pack.json") if p.parent.name[1:].isdigit()]
+    return max(numbered, key=lambda p: int(p.name[1:]), default=folder)
+
+
+PACK_DIR = newest_shipped(ROOT / "rules" / "packs" / PACK_KEY)
+PACK_FILE = PACK_DIR / "pack.json"
+SCENARIOS = PACK_DIR / "scenarios"
 OUT_DIR = Path(os.environ.get("BENCH_OUT_DIR") or ROOT / ".run" / "bench")
 OUT_FILE = OUT_DIR / "engine.json"
 DB_FILE = OUT_DIR / "bench.sqlite3"

@@ -29,13 +29,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.engine import FULL_TIMELINE, WARMUP, Stats, machine_facts
+from benchmarks.engine import FULL_TIMELINE, PACK_DIR, WARMUP, Stats, machine_facts
 from rules.engine.evaluate import CompiledPack, compile_pack, evaluate, evaluate_languages
 from rules.engine.inputs import CaseFacts, parse_case
 from rules.engine.pack import parse_pack
 
 ROOT = Path(__file__).resolve().parents[1]
-PACK_DIR = ROOT / "rules" / "packs" / "asylum-reexamination" / "v2"
 PACK_FILE = PACK_DIR / "pack.json"
 OUT_DIR = Path(os.environ.get("BENCH_OUT_DIR") or ROOT / ".run" / "bench")
 OUT_FILE = OUT_DIR / "languages.json"
