@@ -25,11 +25,11 @@ import os
 import pstats
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.engine import FULL_TIMELINE, PACK_DIR, WARMUP, Stats, machine_facts
+from benchmarks.engine import FULL_TIMELINE, PACK_DIR, WARMUP, Stats, _row, machine_facts
 from rules.engine.evaluate import CompiledPack, compile_pack, evaluate, evaluate_languages
 from rules.engine.inputs import CaseFacts, parse_case
 from rules.engine.pack import parse_pack
@@ -122,15 +122,6 @@ def profile(compiled: CompiledPack, case: CaseFacts, count: int, top: int = 30) 
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
     return out.getvalue()
-
-
-def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
-    first, *rest = cells
-    return (
-        "  "
-        + first.ljust(widths[0])
-        + "".join(c.rjust(w) for c, w in zip(rest, widths[1:], strict=True))
-    )
 
 
 def print_report(report: dict[str, Any]) -> None:

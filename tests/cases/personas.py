@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from cases import actions
-from cases.models import Case, Membership, Organisation
+from cases.models import Case, CaseEvent, Membership, NewElement, Organisation
 from rules.models import PackVersion
 
 PASSWORD = "not-a-real-secret"
@@ -65,6 +65,41 @@ def make_case(
             date=event[1],
             outcome=event[2] if len(event) > 2 else "",
         )
+    return case
+
+
+def import_timeline(
+    organisation: Organisation, user: User, pack: PackVersion, reference: str, request: Any
+) -> Case:
+    """A case with the facts of a generated API request (tests.rules.test_random_timelines),
+    its events and new elements written as an import would, not yet evaluated with them."""
+    case = actions.create_case(
+        organisation=organisation,
+        user=user,
+        assigned_to=user,
+        procedure=pack.pack,
+        reference=reference,
+        applicant_name="Applicant",
+        department=request["department"],
+        previous_reexaminations=request["previous_reexaminations"],
+    )
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case=case,
+            type=e["type"],
+            date=dt.date.fromisoformat(e["date"]),
+            outcome=e.get("outcome", ""),
+        )
+        for e in request["events"]
+    )
+    NewElement.objects.bulk_create(
+        NewElement(
+            case=case,
+            date=dt.date.fromisoformat(e["date"]),
+            known_on=dt.date.fromisoformat(e["known_on"]) if e.get("known_on") else None,
+        )
+        for e in request["new_elements"]
+    )
     return case
 
 

@@ -13,9 +13,10 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 
 from cases import actions, reevaluation
-from cases.models import Case, CaseEvent, Deadline, DeadlineMove, NewElement, Organisation
+from cases.models import Case, Deadline, DeadlineMove, Organisation
 from rules.models import PackVersion
 from rules.services import today
+from tests.cases.personas import import_timeline
 from tests.cases.workbench import draft_with_ofpra_days, publish
 from tests.rules.test_random_timelines import generate_cases
 
@@ -27,33 +28,7 @@ def _cases(org: Organisation, carla: User, pack: PackVersion) -> list[Case]:
     others imported with their events, never evaluated (the chunk creates their rows)."""
     cases = []
     for n, request in enumerate(generate_cases(count=36, seed=23)):
-        case = actions.create_case(
-            organisation=org,
-            user=carla,
-            assigned_to=carla,
-            procedure=pack.pack,
-            reference=f"W-{n}",
-            applicant_name="Applicant",
-            department=request["department"],
-            previous_reexaminations=request["previous_reexaminations"],
-        )
-        CaseEvent.objects.bulk_create(
-            CaseEvent(
-                case=case,
-                type=e["type"],
-                date=dt.date.fromisoformat(e["date"]),
-                outcome=e.get("outcome", ""),
-            )
-            for e in request["events"]
-        )
-        NewElement.objects.bulk_create(
-            NewElement(
-                case=case,
-                date=dt.date.fromisoformat(e["date"]),
-                known_on=dt.date.fromisoformat(e["known_on"]) if e.get("known_on") else None,
-            )
-            for e in request["new_elements"]
-        )
+        case = import_timeline(org, carla, pack, f"W-{n}", request)
         if n % 3:
             actions.evaluate_and_store(case, user=carla, reason="facts", run_hooks=False)
         else:

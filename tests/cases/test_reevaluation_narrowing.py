@@ -11,11 +11,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from cases import actions, reevaluation
-from cases.models import Case, CaseEvent, Deadline, NewElement, Organisation
+from cases.models import Case, Deadline, Organisation
 from cases.reach import reach
 from rules.models import DeadlineRuleVersion, EventType, PackVersion
 from rules.packstore import copy_as_draft, definition
-from tests.cases.personas import make_case
+from tests.cases.personas import import_timeline, make_case
 from tests.cases.workbench import publish
 from tests.rules.test_random_timelines import generate_cases
 
@@ -166,33 +166,7 @@ def test_a_narrowed_run_stores_what_a_full_run_stores(
     asylum_pack: PackVersion, org_a: Organisation, carla: User, rule_key: str
 ) -> None:
     for n, request in enumerate(generate_cases(count=30, seed=11)):
-        case = actions.create_case(
-            organisation=org_a,
-            user=carla,
-            assigned_to=carla,
-            procedure=asylum_pack.pack,
-            reference=f"P-{n}",
-            applicant_name="Applicant",
-            department=request["department"],
-            previous_reexaminations=request["previous_reexaminations"],
-        )
-        CaseEvent.objects.bulk_create(
-            CaseEvent(
-                case=case,
-                type=e["type"],
-                date=dt.date.fromisoformat(e["date"]),
-                outcome=e.get("outcome", ""),
-            )
-            for e in request["events"]
-        )
-        NewElement.objects.bulk_create(
-            NewElement(
-                case=case,
-                date=dt.date.fromisoformat(e["date"]),
-                known_on=dt.date.fromisoformat(e["known_on"]) if e.get("known_on") else None,
-            )
-            for e in request["new_elements"]
-        )
+        case = import_timeline(org_a, carla, asylum_pack, f"P-{n}", request)
         actions.evaluate_and_store(case, user=carla, reason="facts", run_hooks=False)
     draft = draft_moving(asylum_pack, rule_key, days=5)
     publish(draft, reason=REASON, hooks=False)
