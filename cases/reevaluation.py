@@ -53,14 +53,6 @@ from .reach import reach_from, rule_pack_block
 logger = logging.getLogger(__name__)
 
 BATCH = 500
-EVALUATED_FIELDS = (
-    "evaluation",
-    "evaluation_errors",
-    "evaluated_at",
-    "evaluated_pack_version",
-    "evaluated_revision",
-    "updated_at",
-)
 
 # False: every open case is evaluated, whatever changed (a test compares both ways).
 NARROW = True
@@ -604,41 +596,7 @@ def _stamp(
             if isinstance(evaluation.get(lang), dict) and "rule_pack" in evaluation[lang]:
                 evaluation[lang]["rule_pack"] = block
         stamped.append(Case(pk=pk, evaluation=evaluation))
-    bulk_update_rows(Case, stamped, ["evaluation"])
-
-
-def bulk_update_rows(model: type[Model], objs: list[Any], fields: Sequence[str]) -> None:
-    """Write `fields` of many rows: one UPDATE ... FROM (VALUES ...) per batch on PostgreSQL
-    (Django's bulk_update builds a CASE per field and row, slow to build for 200 rows)."""
-    if not objs:
-        return
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_update(objs, list(fields), batch_size=BATCH)
-        return
-    columns = [cast("Field[Any, Any]", model._meta.get_field(name)) for name in fields]
-    pk = model._meta.pk
-    assert pk is not None
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    assignments = ", ".join(
-        f"{quote(f.column)} = v.{quote(f.column)}::{f.db_type(connection)}" for f in columns
-    )
-    names = ", ".join(quote(c) for c in ["_pk", *(f.column for f in columns)])
-    row = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), BATCH):
-            batch = objs[start : start + BATCH]
-            params: list[Any] = []
-            for obj in batch:
-                params.append(obj.pk)
-                params.extend(
-                    f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns
-                )
-            cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(batch))}) "
-                f"AS v({names}) WHERE {table}.{quote(pk.column)} = v._pk::{pk.db_type(connection)}",
-                params,
-            )
+    Case.objects.bulk_update(stamped, ["evaluation"], batch_size=BATCH)
 
 
 def finish_if_complete(run_id: int) -> bool:
