@@ -9,9 +9,10 @@ its trigger) is published and its run is applied by WORKERS processes taking chu
 job's own claim and lease (cases/reevaluation.py); then a draft with another file-completion limit
 (only the cases with an incomplete-file notice can move: the others are stamped, not evaluated).
 The alert-planning hook is left out of the timing (in production it is a separate task on the
-workers). Each step also reports the CPU time its workers and their PostgreSQL backends spent (a
-local server's, from /proc): on a machine shared with other work the wall clock is noise, while
-that CPU time per case says what an idle machine would take.
+workers), and so is the VACUUM a finished run's tidy task makes (timed apart). Each step also
+reports the CPU time its workers and their PostgreSQL backends spent (a local server's, from
+/proc): on a machine shared with other work the wall clock is noise, while that CPU time per
+case says what an idle machine would take.
 
     python -m benchmarks.reevaluation [--cases 5000] [--workers 2]
 """
@@ -187,10 +188,16 @@ def apply_run(version_id: int, workers: int) -> tuple[float, Any, dict[str, floa
         process.join()
     elapsed = time.perf_counter() - start
     run.refresh_from_db()
+    # What the run's tidy task does once it is finished (not in the run's time): the next
+    # run finds the tables as a server with autovacuum would leave them.
+    tidy = time.perf_counter()
+    reevaluation.tidy_tables()
+    connections.close_all()
     cpu = {
         "workers": round(sum(u[0] for u in used), 2),
         "database": round(sum(u[1] for u in used), 2),
         "workers_start_up": round(sum(u[2] for u in used), 2),  # Python and Django
+        "tidy_seconds": round(time.perf_counter() - tidy, 2),
     }
     return elapsed, run, cpu
 
@@ -292,7 +299,10 @@ def run(cases: int, workers: int) -> dict[str, Any]:
         report["machine"]["load_average_after"] = os.getloadavg()
     finally:
         connections.close_all()
-        drop()
+        if os.environ.get("BENCH_KEEP_DATABASE") == "1":  # for EXPLAIN and profiles
+            _progress(f"kept: {os.environ['DATABASE_URL']} (drop it yourself)")
+        else:
+            drop()
     return report
 
 
@@ -315,7 +325,7 @@ def print_report(report: dict[str, Any]) -> None:
             f"CPU {cpu['workers']:.1f} s workers ({cpu['workers_start_up']:.1f} s start-up) + "
             f"{cpu['database']:.1f} s database = "
             f"{law['cpu_ms_per_case']:.2f} ms a case, ~{law['cpu_bound_100k_seconds']:.0f} s "
-            "for 100,000 on an idle machine"
+            f"for 100,000 on an idle machine; then VACUUM {cpu['tidy_seconds']:.1f} s"
         )
     machine = report["machine"]
     print(

@@ -18,6 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
+from rules.engine.evaluate import PACK_PARTS, pack_parts
 from rules.engine.inputs import InputError
 from rules.services import evaluate_in_languages, published_version
 
@@ -31,6 +32,7 @@ from .models import (
     new_feed_token,
     next_due_of,
 )
+from .reach import version_definition
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -221,12 +223,30 @@ def deadline_changes(
     return changes
 
 
+# Not kept with the case: the deadlines (rows of their own) and what the result says of the pack
+# alone (`stored_result` reads it from the version the case was evaluated with).
+NOT_KEPT = frozenset({"deadlines", *PACK_PARTS})
+
+
 def summary_of(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """What a case keeps of its result (Case.evaluation): all but the deadlines, by language."""
+    """What a case keeps of its result (Case.evaluation), by language: all but NOT_KEPT, the
+    same for every case of a pack version (its notes are half of a result)."""
     return {
-        lang: {k: v for k, v in other.items() if k != "deadlines"}
+        lang: {k: v for k, v in other.items() if k not in NOT_KEPT}
         for lang, other in results.items()
     }
+
+
+def stored_result(case: Case, language: str) -> dict[str, Any]:
+    """The case's last result in a language as the engine gave it, deadlines aside: what the
+    case keeps, and the pack's own parts (its version, dates and notes) from the version the
+    case was evaluated with (what a re-evaluation that cannot change the case records)."""
+    result = dict(case.evaluation_for(language))
+    if case.evaluated_pack_version_id is not None:
+        pack = version_definition(case.evaluated_pack_version_id, case.evaluated_revision)
+        if pack is not None:
+            result.update(pack_parts(pack, result.get("language") or language))
+    return result
 
 
 def set_evaluated(

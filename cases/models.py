@@ -77,7 +77,11 @@ class Case(models.Model):
         OPEN = "open", _("open")
         CLOSED = "closed", _("closed")
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cases")
+    # No index of its own: the unique (organisation, reference) and the lists' indexes begin
+    # with it (each index is one more write on every case update that cannot be made in place).
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     reference = models.CharField(_("file reference"), max_length=50)
     applicant_name = models.CharField(_("applicant's name"), max_length=200)
     department = models.CharField(_("department of residence"), max_length=3)
@@ -108,6 +112,8 @@ class Case(models.Model):
     evaluated_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The pack version (and its revision) that produced the stored deadlines and results: while
     # a re-evaluation runs, a case still on an older version shows its dates as being recomputed.
+    # Not indexed: no list asks for the cases of a version, and an index on it would keep
+    # PostgreSQL from recording a new version in place (a re-evaluation touches every case).
     evaluated_pack_version = models.ForeignKey(
         PackVersion,
         on_delete=models.SET_NULL,
@@ -115,6 +121,7 @@ class Case(models.Model):
         blank=True,
         editable=False,
         related_name="+",
+        db_index=False,
     )
     evaluated_revision = models.CharField(max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -148,9 +155,8 @@ class Case(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["organisation", "state"]),
-            # The dashboard's "my cases", and its department and procedure filter choices.
-            models.Index(fields=["organisation", "assigned_to", "state"]),
+            # The dashboard's department and procedure filter choices (its counts of open
+            # cases, the organisation's and one caseworker's, read the list-order indexes).
             models.Index(fields=["organisation", "department"]),
             models.Index(fields=["organisation", "procedure"]),
             # The frequent alert planner: cases written since its last run.
@@ -300,8 +306,14 @@ class Deadline(models.Model):
     texts = models.JSONField(default=dict, blank=True)
     pack_version = models.PositiveIntegerField()
     # Which record set produced this row: the pack version's id and revision at evaluation.
+    # Not indexed, like Case.evaluated_pack_version: recorded in place on re-evaluation.
     pack_version_ref = models.ForeignKey(
-        PackVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        PackVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     pack_revision = models.CharField(max_length=32, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

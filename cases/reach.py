@@ -22,11 +22,11 @@ from rules.engine.definition import DeadlineRule, PackDefinition, PackError
 from rules.models import PackVersion
 from rules.packstore import definition
 
-# What the result states about the pack without depending on a case: the re-evaluation stamps
-# it on the cases it skips (`rule_pack_block`).
-PACK_STAMP_FIELDS = ("version", "verified_on", "reviewed_until")
-# Of those, what no condition can read: `reviewed_until` is a setting conditions compare with
-# (the review-horizon warning), so a change to it reaches every case.
+# What the result states about the pack without depending on a case (rules.engine.evaluate's
+# PACK_PARTS) is not stored with the case: it is read from the version the case was evaluated
+# with, so the re-evaluation only records the new version on the cases it skips. Of the pack's
+# number and dates, what no condition can read: `reviewed_until` is a setting conditions compare
+# with (the review-horizon warning), so a change to it reaches every case.
 UNREAD_FIELDS = ("version", "verified_on")
 
 
@@ -90,7 +90,9 @@ def _trigger_types(
 
 
 @functools.lru_cache(maxsize=16)
-def _definition(version_id: int, revision: str) -> PackDefinition | None:
+def version_definition(version_id: int, revision: str) -> PackDefinition | None:
+    """A published or retired version's definition (its records are frozen), read once per
+    process; None when its records do not make a pack."""
     try:
         return definition(PackVersion(pk=version_id))
     except PackError:
@@ -110,16 +112,5 @@ def reach_from(version_id: int, new: PackDefinition) -> frozenset[str] | None:
         .values_list("revision", flat=True)
         .first()
     )
-    old = None if row is None else _definition(version_id, row)
+    old = None if row is None else version_definition(version_id, row)
     return None if old is None else reach(old, new)
-
-
-def rule_pack_block(pack: PackDefinition, language: str) -> dict[str, Any]:
-    """The result's "rule_pack" in a language, as the engine writes it (rules/engine/evaluate)."""
-    return {
-        "key": pack.key,
-        "version": pack.version,
-        "name": pack.translations.get(language, {}).get(pack.name, pack.name),
-        "verified_on": pack.verified_on.isoformat(),
-        "reviewed_until": pack.reviewed_until.isoformat() if pack.reviewed_until else None,
-    }

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from celery import shared_task, signals
+from django.db import connection
 from django.utils import timezone
 
 from project.celery import app
@@ -30,6 +31,22 @@ def apply_reevaluation_chunk(chunk_id: int) -> str:
 @shared_task(name="cases.run_impact", acks_late=True, ignore_result=True)
 def run_impact(run_id: int) -> None:
     impact.run_to_end(run_id)
+
+
+@shared_task(name="cases.tidy_after_reevaluation", acks_late=True, ignore_result=True)
+def tidy_after_reevaluation(run_id: int) -> None:
+    """After a run: free the row versions it left behind (reevaluation.tidy_tables)."""
+    reevaluation.tidy_tables()
+
+
+def queue_tidy(run_id: int) -> None:
+    """reevaluation.after_run_finished hook, on commit (PostgreSQL's tables only)."""
+    if connection.vendor != "postgresql":
+        return
+    try:
+        tidy_after_reevaluation.delay(run_id)
+    except Exception as error:  # the broker down: autovacuum, where it runs, does it later
+        logger.warning("re-evaluation %d: tables not tidied (%s)", run_id, type(error).__name__)
 
 
 @shared_task(name="cases.sweep_reevaluations", acks_late=True, ignore_result=True)

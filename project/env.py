@@ -155,6 +155,7 @@ TASK_KINDS: dict[str, tuple[str, ...]] = {
     ),
     "CELERY_QUEUE_REEVALUATION": (
         "cases.apply_reevaluation_chunk",
+        "cases.tidy_after_reevaluation",
         "cases.run_impact",
         "cases.sweep_reevaluations",
     ),

@@ -191,7 +191,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     text = procedures.translator(case.procedure.key)
     words = procedures.code_labeller(case.procedure.key)
     event_labels = {t.code: text(t.label) for t in event_types}
-    evaluation = case.evaluation_for(get_language() or "")
+    evaluation = actions.stored_result(case, get_language() or "")
     rule_pack = evaluation.get("rule_pack") or {}
     authority = evaluation.get(authority_key) if authority_key else None
     # How sure the pack is of the row that names it (older evaluations do not say).

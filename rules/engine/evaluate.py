@@ -909,19 +909,34 @@ class _Writer:
         return self.compiled.code_label(code, self.language)
 
 
+# What a result says of the pack alone, the same for every case evaluated with it (`pack_parts`):
+# a stored case keeps the rest and reads these from the version it was evaluated with.
+PACK_PARTS = ("rule_pack", "notes")
+
+
+def pack_parts(pack: PackDefinition, language: str) -> dict[str, Any]:
+    """The result's parts that depend on the pack and the language only (PACK_PARTS)."""
+    translations = pack.translations.get(language_of(language), {})
+    return {
+        "rule_pack": {
+            "key": pack.key,
+            "version": pack.version,
+            "name": translations.get(pack.name, pack.name),
+            "verified_on": pack.verified_on.isoformat(),
+            "reviewed_until": pack.reviewed_until.isoformat() if pack.reviewed_until else None,
+        },
+        "notes": [translations.get(note, note) for note in pack.notes],
+    }
+
+
 def _write(ev: _Evaluation, language: str) -> dict[str, Any]:
     """The result of an evaluation in one language, as JSON data."""
     pack = ev.compiled.definition
     w = _Writer(ev, language)
+    parts = pack_parts(pack, language)
     result: dict[str, Any] = {
         "procedure": pack.key,
-        "rule_pack": {
-            "key": pack.key,
-            "version": pack.version,
-            "name": w.label_of(pack.name),
-            "verified_on": pack.verified_on.isoformat(),
-            "reviewed_until": pack.reviewed_until.isoformat() if pack.reviewed_until else None,
-        },
+        "rule_pack": parts["rule_pack"],
         "as_of": ev.as_of.isoformat(),
         "department": ev.case.department,
     }
@@ -930,7 +945,7 @@ def _write(ev: _Evaluation, language: str) -> dict[str, Any]:
     result.update(_write_outcomes(w))
     result["deadlines"] = [_write_deadline(w, deadline) for deadline in ev.ordered]
     result["warnings"] = _write_warnings(w)
-    result["notes"] = [w.label_of(note) for note in pack.notes]
+    result["notes"] = parts["notes"]
     result["language"] = language
     return result
 

@@ -51,7 +51,7 @@ def _chunk_queries(pack: PackVersion, user: User, cases: int, org: Organisation)
     publish(draft, reason=REASON, user=user, hooks=False)
     run = reevaluation.start_run(draft.pk, chunk_size=1000)
     (chunk,) = run.chunks.all()
-    reach._definition.cache_clear()  # the old version's definition, read once per process
+    reach.version_definition.cache_clear()  # the old version's definition, read once per process
     with CaptureQueriesContext(connection) as queries:
         assert reevaluation.apply_chunk(chunk.pk) == "applied"
     run.refresh_from_db()

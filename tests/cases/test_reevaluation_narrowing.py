@@ -82,7 +82,7 @@ def test_a_change_to_a_rule_few_cases_trigger_updates_those_and_only_stamps_the_
             PackVersion.objects.get(pk=draft.pk).revision,
         )
         for language in actions.site_languages():
-            assert case.evaluation[language]["rule_pack"]["version"] == draft.number
+            assert actions.stored_result(case, language)["rule_pack"]["version"] == draft.number
 
 
 def test_a_change_outside_the_deadline_rules_reaches_every_case(
