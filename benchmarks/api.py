@@ -1,7 +1,7 @@
 """The API under gunicorn: requests per second at concurrency 1, 4 and 16; memory over recompiles.
 
-1. Throughput: gunicorn (the production server, `project.wsgi:application`, 2 sync workers as
-   `make run` and the Docker image start it) on a loopback port, DEBUG off, on a throwaway
+1. Throughput: gunicorn (the production server, `project.wsgi:application`, 2 gthread workers
+   with keep-alive, as `make run` and the Docker image start it: gunicorn.conf.py) on a loopback port, DEBUG off, on a throwaway
    database of its own (benchmarks/db.py) with the shipped pack loaded. A user gets an API token
    from `manage.py issue_api_token`, and the load generator sends `POST /api/v1/evaluate` with
    `Authorization: Token <key>` and the full-timeline case of benchmarks/engine.py, for
@@ -365,7 +365,7 @@ def print_report(report: dict[str, Any]) -> None:
         else "a threaded Python client (http.client, one keep-alive connection per thread)"
     )
     print(
-        f"\nAPI: POST {PATH} under gunicorn ({report['workers']} sync workers), "
+        f"\nAPI: POST {PATH} under gunicorn ({report['workers']} workers, gunicorn.conf.py), "
         f"{report['database']}, loopback"
     )
     print(f"  load generator: {generator}, {report['seconds']:.0f} s per level, same machine")

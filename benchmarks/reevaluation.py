@@ -135,6 +135,17 @@ def create_cases(count: int) -> None:
         CaseEvent.objects.bulk_create(events)
 
 
+def _machine_seconds() -> tuple[float, float]:
+    """(busy, idle) CPU seconds of the whole machine so far, all CPUs (/proc/stat), else 0."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:8]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields) - idle) / tick, idle / tick
+
+
 def _backend_cpu_seconds() -> float:
     """CPU time of this process's PostgreSQL backend (a local server: /proc), else 0."""
     from django.db import connection
@@ -177,6 +188,7 @@ def apply_run(version_id: int, workers: int) -> tuple[float, Any, dict[str, floa
     connections.close_all()  # forked workers open their own
     context = multiprocessing.get_context("spawn")
     spent = context.Queue()
+    machine = _machine_seconds()
     start = time.perf_counter()
     processes = [
         context.Process(target=_worker, args=(n, chunk_ids, workers, spent)) for n in range(workers)
@@ -187,6 +199,7 @@ def apply_run(version_id: int, workers: int) -> tuple[float, Any, dict[str, floa
     for process in processes:
         process.join()
     elapsed = time.perf_counter() - start
+    busy, idle = (after - before for after, before in zip(_machine_seconds(), machine, strict=True))
     run.refresh_from_db()
     # What the run's tidy task does once it is finished (not in the run's time): the next
     # run finds the tables as a server with autovacuum would leave them.
@@ -198,6 +211,10 @@ def apply_run(version_id: int, workers: int) -> tuple[float, Any, dict[str, floa
         "database": round(sum(u[1] for u in used), 2),
         "workers_start_up": round(sum(u[2] for u in used), 2),  # Python and Django
         "tidy_seconds": round(time.perf_counter() - tidy, 2),
+        # The whole machine meanwhile: the rest of the busy time is other processes (the
+        # database's writer and checkpointer, the kernel, anything else running).
+        "machine_busy": round(busy, 2),
+        "machine_idle": round(idle, 2),
     }
     return elapsed, run, cpu
 
@@ -325,7 +342,8 @@ def print_report(report: dict[str, Any]) -> None:
             f"CPU {cpu['workers']:.1f} s workers ({cpu['workers_start_up']:.1f} s start-up) + "
             f"{cpu['database']:.1f} s database = "
             f"{law['cpu_ms_per_case']:.2f} ms a case, ~{law['cpu_bound_100k_seconds']:.0f} s "
-            f"for 100,000 on an idle machine; then VACUUM {cpu['tidy_seconds']:.1f} s"
+            f"for 100,000 on an idle machine; the machine meanwhile {cpu['machine_busy']:.1f} s "
+            f"busy, {cpu['machine_idle']:.1f} s idle; then VACUUM {cpu['tidy_seconds']:.1f} s"
         )
     machine = report["machine"]
     print(
