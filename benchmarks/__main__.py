@@ -185,11 +185,13 @@ def alerts_rows(report: dict[str, Any]) -> list[Row]:
 
 def dashboard_rows(report: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
-    for backend in report.get("backends", []):
+    # One database a run ({"result": ...}); older reports listed several ("backends").
+    backends = report.get("backends") or ([report["result"]] if "result" in report else [])
+    for backend in backends:
         for page in backend.get("pages", []):
             stats = page.get("stats") or {}
             p95_ms = stats.get("p95_us", 0) / 1000
-            label = page.get("label", page.get("key"))
+            label = str(page.get("label", page.get("key"))).strip()
             rows.append(
                 (
                     f"pages ({backend.get('database', '?')}): {label} p95",

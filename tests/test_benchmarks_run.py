@@ -153,3 +153,22 @@ def test_bulk_copies_store_what_an_evaluation_of_their_events_gives(asylum_pack:
         ).pk
         > population.last_case_id
     )
+
+
+def test_the_summary_gives_each_page_of_the_dashboard_report_against_its_target() -> None:
+    from benchmarks.__main__ import dashboard_rows
+
+    # The shape benchmarks/dashboard.py writes to .run/bench/dashboard.json (one database).
+    report = {
+        "result": {
+            "database": "PostgreSQL",
+            "pages": [
+                {"key": "caseworker", "label": "dashboard, caseworker", "stats": {"p95_us": 52e3}},
+                {"key": "csv", "label": "  CSV export", "stats": {"p95_us": 382e3}},
+            ],
+        }
+    }
+    assert dashboard_rows(report) == [
+        ("pages (PostgreSQL): dashboard, caseworker p95", "< 150 ms", "52 ms", "0.35"),
+        ("pages (PostgreSQL): CSV export p95", "< 150 ms", "382 ms", "2.55 MISSED"),
+    ]

@@ -64,7 +64,8 @@ def test_a_finished_run_vacuums_the_tables_it_rewrote(
     assert run.state == "done"
     after = vacuumed()
     for table in ("cases_case", "cases_deadline"):
-        assert after[table] is not None and after[table] != before[table], table
+        assert after[table] is not None, table
+        assert after[table] != before[table], table
 
 
 def vacuumed() -> dict[str, dt.datetime | None]:
