@@ -9,6 +9,7 @@ the 2-CPU benchmark machine (README, "API under gunicorn"). One thread per worke
 engine holds the GIL, so more threads would not evaluate faster; scale with WEB_CONCURRENCY.
 An idle kept-alive connection waits in the worker's poller, not in its thread.
 """
+
 from __future__ import annotations
 
 worker_class = "gthread"
