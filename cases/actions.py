@@ -229,8 +229,8 @@ NOT_KEPT = frozenset({"deadlines", *PACK_PARTS})
 
 
 def summary_of(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """What a case keeps of its result (Case.evaluation), by language: all but NOT_KEPT, the
-    same for every case of a pack version (its notes are half of a result)."""
+    """What a case keeps of its result (Case.evaluation), by language: all but NOT_KEPT (the
+    pack's parts are the same for every case of a version, and its notes half of a result)."""
     return {
         lang: {k: v for k, v in other.items() if k not in NOT_KEPT}
         for lang, other in results.items()

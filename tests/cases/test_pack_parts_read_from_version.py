@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from cases import actions
 from cases.models import Case, Organisation
@@ -64,11 +65,14 @@ def test_the_case_page_shows_the_version_and_notes_a_narrowed_run_recorded(
     assert stamped.evaluation == before  # results not rewritten
     assert stamped.evaluated_pack_version_id == narrow.pk
     client.force_login(carla)
-    page = client.get(reverse("case-detail", args=[case.pk]), HTTP_ACCEPT_LANGUAGE="en")
-    assert page.status_code == 200
-    assert page.context["rule_pack"]["version"] == narrow.number
-    assert page.context["notes"] == ["Only this version says this."]
-    assert f"rules version {narrow.number}" in page.content.decode()
+    for language, words in (("en", "rules version"), ("fr", "règles version")):
+        # override: the page's language does not outlive the request into other tests
+        with translation.override(language):
+            page = client.get(reverse("case-detail", args=[case.pk]), HTTP_ACCEPT_LANGUAGE=language)
+        assert page.status_code == 200
+        assert page.context["rule_pack"]["version"] == narrow.number
+        assert page.context["notes"] == ["Only this version says this."]
+        assert f"{words} {narrow.number}" in page.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)  # VACUUM runs outside a transaction
