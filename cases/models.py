@@ -8,12 +8,16 @@ alerts never re-evaluate. Everything a caseworker can change keeps its history (
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.fields.json import HasKey, KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -440,8 +444,64 @@ def warnings_in(texts: Any, language: str) -> list[dict[str, str]]:
     found = (texts or {}).get(language[:2]) or {}
     if "label" not in found:  # not stored in that language: the site's default
         found = (texts or {}).get(settings.LANGUAGE_CODE[:2]) or {}
-    warnings = found.get("warnings") or []
+    return warning_list(found.get("warnings"))
+
+
+def warning_list(warnings: Any) -> list[dict[str, str]]:
+    """The stored warnings that are warnings (objects), from a list or its JSON text."""
+    if isinstance(warnings, str):
+        warnings = json.loads(warnings)
+    if not isinstance(warnings, list):
+        return []
     return [w for w in warnings if isinstance(w, dict)]
+
+
+class TextAt(KeyTextTransform):
+    """A key's text, NULL where it holds JSON null on SQLite as on PostgreSQL (Django's own
+    KeyTextTransform gives the text 'null' on SQLite)."""
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        lhs, params, keys = self.preprocess_lhs(compiler, connection)
+        path = "$" + "".join(f".{json.dumps(key)}" for key in keys)
+        return f"JSON_EXTRACT({lhs}, %s)", (*params, path)
+
+
+def texts_in_query(language: str) -> dict[str, Any]:
+    """text_in and warnings_in worked out by the database, to annotate a query of deadlines:
+    "label_text" and "explanation_text" (text_in), "warnings_json" (what warnings_in reads, as
+    JSON text: warning_list decodes it; NULL when there are none).
+
+    The CSV export reads its rows this way: one language's texts cross the wire instead of every
+    language's JSON, and nothing is decoded per row (tests/cases/test_texts_in_query.py checks
+    that both give the same on every shape of stored texts).
+    """
+    mine = KeyTransform(language[:2], "texts")
+    default = KeyTransform(settings.LANGUAGE_CODE[:2], "texts")
+    fall_back = language[:2] != settings.LANGUAGE_CODE[:2]
+
+    def text(name: str) -> Coalesce:
+        return Coalesce(
+            NullIf(TextAt(name, mine), Value("")),
+            F(name),
+            output_field=models.TextField(),
+        )
+
+    def warnings(texts: KeyTransform) -> Cast:
+        return Cast(KeyTransform("warnings", texts), models.TextField())
+
+    return {
+        "label_text": text("label"),
+        "explanation_text": text("explanation"),
+        "warnings_json": (
+            models.Case(
+                models.When(HasKey(mine, "label"), then=warnings(mine)),
+                default=warnings(default),
+                output_field=models.TextField(),
+            )
+            if fall_back
+            else warnings(mine)
+        ),
+    }
 
 
 def status_on(
@@ -635,9 +695,26 @@ class CaseView(models.Model):
         FEED = "feed", _("calendar feed")
         DATA_EXPORT = "data_export", _("personal data export")
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="views")
+    # No foreign key constraints in the database: a CSV export records thousands of views in one
+    # INSERT … SELECT from rows that exist, and the constraints' checks at commit (one locking
+    # SELECT … FOR KEY SHARE per row and key, writing a lock into every case row) were half of
+    # the export's time to its first byte. Deleting a case or a user still takes its views with it
+    # (CASCADE) or empties their user (SET_NULL): Django does both, not the database
+    # (tests/cases/test_case_views_follow_deletions.py). The (case, -at) index serves the case
+    # page's list; a case_id index of its own would only repeat it.
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.CASCADE,
+        related_name="views",
+        db_constraint=False,
+        db_index=False,
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_constraint=False,
     )
     through = models.CharField(_("through"), max_length=12, choices=Through.choices)
     at = models.DateTimeField(_("when"), auto_now_add=True)
