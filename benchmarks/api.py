@@ -1,7 +1,8 @@
 """The API under gunicorn: requests per second at concurrency 1, 4 and 16; memory over recompiles.
 
 1. Throughput: gunicorn (the production server, `project.wsgi:application`, 2 gthread workers
-   with keep-alive, as `make run` and the Docker image start it: gunicorn.conf.py) on a loopback
+   with keep-alive, each listening on the port (SO_REUSEPORT), as `make run` and the Docker image
+   start it: gunicorn.conf.py) on a loopback
    port, DEBUG off, on a throwaway database of its own (benchmarks/db.py) with the shipped pack
    loaded. A user gets an API token from `manage.py issue_api_token`, and the load generator
    sends `POST /api/v1/evaluate` with `Authorization: Token <key>` and the full-timeline case

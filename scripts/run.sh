@@ -100,6 +100,22 @@ start_beat() {
 if [[ $debug == True ]]; then
     "$PY" manage.py runserver "$BIND" &
 else
+    # gunicorn's workers share the port with SO_REUSEPORT (gunicorn.conf.py): a server already
+    # there, another `make run` say, would get half the requests instead of stopping this one.
+    if ! "$PY" - "$BIND" <<'PY'
+import socket, sys
+host, _, port = sys.argv[1].rpartition(":")
+if port.isdigit():
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past connections: no matter
+        try:
+            probe.bind((host.strip("[]") or "0.0.0.0", int(port)))
+        except OSError as error:
+            sys.exit(f"{sys.argv[1]} is taken ({error.strerror}): stop what serves there or set RUN_BIND")
+PY
+    then
+        exit 1
+    fi
     .venv/bin/gunicorn project.wsgi:application --bind "$BIND" --workers "${WEB_CONCURRENCY:-2}" &
 fi
 web_pid=$!
