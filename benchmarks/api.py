@@ -2,9 +2,8 @@
 
 1. Throughput: gunicorn (the production server, `project.wsgi:application`, 2 gthread workers
    with keep-alive, each listening on the port (SO_REUSEPORT), as `make run` and the Docker image
-   start it: gunicorn.conf.py) on a loopback
-   port, DEBUG off, on a throwaway database of its own (benchmarks/db.py) with the shipped pack
-   loaded. A user gets an API token from `manage.py issue_api_token`, and the load generator
+   start it: gunicorn.conf.py) on a loopback port, DEBUG off, on a throwaway database of its own
+   (benchmarks/db.py) with the shipped pack loaded. A user gets an API token from `manage.py issue_api_token`, and the load generator
    sends `POST /api/v1/evaluate` with `Authorization: Token <key>` and the full-timeline case
    of benchmarks/engine.py, for BENCH_API_SECONDS (10) at each concurrency, after a warm-up. The
    load generator is `wrk` (Debian package wrk; one thread, N keep-alive connections) when
