@@ -3,13 +3,13 @@
 1. Throughput: gunicorn (the production server, `project.wsgi:application`, 2 gthread workers
    with keep-alive, each listening on the port (SO_REUSEPORT), as `make run` and the Docker image
    start it: gunicorn.conf.py) on a loopback port, DEBUG off, on a throwaway database of its own
-   (benchmarks/db.py) with the shipped pack loaded. A user gets an API token from `manage.py issue_api_token`, and the load generator
-   sends `POST /api/v1/evaluate` with `Authorization: Token <key>` and the full-timeline case
-   of benchmarks/engine.py, for BENCH_API_SECONDS (10) at each concurrency, after a warm-up. The
-   load generator is `wrk` (Debian package wrk; one thread, N keep-alive connections) when
-   installed, else a small threaded Python client (one keep-alive http.client connection per
-   thread); the output says which. Every response is counted: anything but 200 is reported,
-   never hidden.
+   (benchmarks/db.py) with the shipped pack loaded. A user gets an API token from `manage.py
+   issue_api_token`, and the load generator sends `POST /api/v1/evaluate` with `Authorization:
+   Token <key>` and the full-timeline case of benchmarks/engine.py, for BENCH_API_SECONDS (10) at
+   each concurrency, after a warm-up. The load generator is `wrk` (Debian package wrk; one
+   thread, N keep-alive connections) when installed, else a small threaded Python client (one
+   keep-alive http.client connection per thread); the output says which. Every response is
+   counted: anything but 200 is reported, never hidden.
 2. Memory over recompiles: another gunicorn with ONE worker (so that every recompile happens in
    the process measured) and PUBLISHED_CACHE_SECONDS=0 (each request reads the revision). 200
    times: bump the published version's revision (`rules.packstore.bump_revision`, what an
