@@ -245,7 +245,13 @@ def print_summary(rows: list[Row], statuses: dict[str, int]) -> None:
     m = machine_facts()
     print("\nSummary (ratio: measured / target for a ceiling, target / measured for a floor;")
     print("≤ 1 is met)")
-    print(f"  machine: {m['cpu']}, {m['usable_cpus']} usable CPUs; load average now ", end="")
+    print(
+        f"  machine: {m['cpu']}, {m['usable_cpus']} usable CPUs, {m['reference_loop_ms']} ms for a"
+    )
+    print(
+        "  million Python additions (compare figures across machines by it); load average now ",
+        end="",
+    )
     print(", ".join(f"{x:.1f}" for x in m["load_average"] or ()), "(1, 5, 15 min)")
     print("\n| measure | target | measured | ratio |")
     print("|---|---|---|---|")

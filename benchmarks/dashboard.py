@@ -755,6 +755,7 @@ def print_report(report: dict[str, Any]) -> None:
     result = report["result"]
     print(f"\nCaseworkers' pages benchmark ({result['cases']:,} cases in one organisation)")
     print(f"  CPU       {m['cpu']} ({m['logical_cpus']} logical CPUs, {m['usable_cpus']} usable)")
+    print(f"  Speed     {m['reference_loop_ms']} ms for a million Python additions (reference)")
     print(f"  Platform  {m['platform']}")
     print(f"  Python    {m['python']}; Django {m['django']}; SQLite {m['sqlite']}")
     if m["load_average"]:

@@ -128,6 +128,7 @@ def print_report(report: dict[str, Any]) -> None:
     m = report["machine"]
     print("Evaluation in two languages")
     print(f"  CPU       {m['cpu']} ({m['logical_cpus']} logical CPUs, {m['usable_cpus']} usable)")
+    print(f"  Speed     {m['reference_loop_ms']} ms for a million Python additions (reference)")
     print(f"  Python    {m['python']}; durable_rules {m['durable_rules']}")
     if m["load_average"]:
         load = ", ".join(f"{x:.2f}" for x in m["load_average"])
