@@ -37,7 +37,7 @@ BIG_TABLES = {"cases_case", "cases_deadline", "cases_caseevent"}
 CASES = 6_000  # the organisation read
 OTHER_CASES = 1_500  # another organisation sharing the tables
 CASEWORKERS = 12
-# 40 family names (as benchmarks/dashboard.py): a search for one finds ~2.5% of the cases.
+# 40 family names (as benchmarks/data.py): a search for one finds ~2.5% of the cases.
 NAMES = (
     "Diallo", "Bah", "Barry", "Sow", "Camara", "Konaté", "Traoré", "Keita", "Sylla", "Touré",
     "Ahmadi", "Hosseini", "Rahimi", "Karimi", "Noori", "Beridze", "Kapanadze", "Gelashvili",
