@@ -202,19 +202,25 @@ def dashboard_rows(report: dict[str, Any]) -> list[Row]:
 
 
 def reevaluation_rows(report: dict[str, Any]) -> list[Row]:
-    law = report.get("law_change") or {}
-    if "extrapolated_100k_seconds" not in law:
-        return []
-    value = law["extrapolated_100k_seconds"]
-    return [
-        (
-            f"re-evaluation of 100,000 open cases, {report.get('workers', 2)} workers "
-            f"(from {report.get('cases', 0):,})",
-            "< 60 s",
-            f"~{value:,.0f} s",
-            _ratio(value, 60),
+    rows: list[Row] = []
+    cases = report.get("cases", 0)
+    events = (report.get("data") or {}).get("events", 0)
+    workers = report.get("workers", 2)
+    for name, what in (("law_change", "every case feels"), ("narrow_change", "a narrow change")):
+        law = report.get(name) or {}
+        if "extrapolated_100k_seconds" not in law:
+            continue
+        value = law["extrapolated_100k_seconds"]
+        rows.append(
+            (
+                f"re-evaluation of 100,000 open cases, {what}, {workers} workers "
+                f"(from {cases:,} cases, {events / max(1, cases):.1f} events a case)",
+                "< 60 s",
+                f"~{value:,.0f} s",
+                _ratio(value, 60),
+            )
         )
-    ]
+    return rows
 
 
 SUMMARIES: dict[str, Callable[[dict[str, Any]], list[Row]]] = {

@@ -1,6 +1,6 @@
 """How fast alerts are planned and sent, on cases with several pending deadlines each.
 
-1. data: N open cases (4 to 8 steps of the procedure, the last one 0 to 20 days ago, half of
+1. data: N open cases (6 to 14 steps of the procedure, the last one 0 to 20 days ago, half of
    the applicants reachable by SMS and email), built by benchmarks/data.py: templates through the
    app, the rest bulk copies;
 2. the daily sweep: `plan_cases(None)` over every open case (creates the rows: how many alert
@@ -198,7 +198,7 @@ def run(cases: int, send: bool) -> dict[str, Any]:
             _progress(f"creating {cases:,} cases (benchmarks/data.py)")
             population = data.populate(
                 cases,
-                events=(4, 8),
+                events=(6, 14),  # ~10 events a case, as the pages and re-evaluation
                 contact_share=0.5,
                 last_event_days=(0, 20),
                 closed_share=0.0,

@@ -2,12 +2,19 @@
 
 On a throwaway PostgreSQL database (created beside BENCH_DATABASE_URL's, else DATABASE_URL's,
 with a unique name, and dropped at the end; SQLite when neither is PostgreSQL), with N open cases
-of the shipped procedure (prefecture presentation, registration, the request sent to OFPRA for one
-in two, an incomplete-file notice for one in twenty): the published version is re-evaluated once
-to store every case's deadlines, then a draft with another OFPRA-submission limit (every case has
-its trigger) is published and its run is applied by WORKERS processes taking chunks through the
-job's own claim and lease (cases/reevaluation.py); then a draft with another file-completion limit
-(only the cases with an incomplete-file notice can move: the others are stamped, not evaluated).
+of the shipped procedure built by benchmarks/data.py as for the pages' benchmark (~10 events a
+case: 6 to 14 consecutive steps of a re-examination file, their deadlines stored as the app
+stores them, none closed). Three runs, each applied by WORKERS processes taking chunks through
+the job's own claim and lease (cases/reevaluation.py):
+
+1. the published version again: every case stamped, none evaluated (the data already holds what
+   it gives);
+2. a law change every case feels: another OFPRA-submission limit published with a review
+   horizon (`reviewed_until`) a day later, which every case's warnings read, so no case can be
+   skipped;
+3. a narrow law change: another limit for the CNDA's decision, which only the cases with a CNDA
+   appeal can feel (about a third of them here): the others are stamped, not evaluated.
+
 The alert-planning hook is left out of the timing (in production it is a separate task on the
 workers), and so is the VACUUM a finished run's tidy task makes (timed apart). Each step also
 reports the CPU time its workers and their PostgreSQL backends spent (a local server's, from
@@ -88,51 +95,33 @@ def prepare_environment(label: str = "reeval") -> Any:
     return drop
 
 
-def create_cases(count: int) -> None:
-    from django.contrib.auth.models import User
+def create_cases(count: int) -> dict[str, int]:
+    """`count` open cases, ~10 events each (benchmarks/data.py); what was written."""
+    from benchmarks.data import populate
 
-    from cases.models import Case, CaseEvent, Membership, Organisation
-    from rules.models import RulePack
+    population = populate(
+        count,
+        templates=min(300, count),
+        caseworkers=min(20, count),
+        closed_share=0.0,
+        progress=lambda message: _progress(f"data: {message}"),
+    )
+    return {
+        "cases": population.cases,
+        "events": population.events,
+        "deadlines": population.deadlines,
+    }
 
-    organisation = Organisation.objects.create(name="Bench")
-    caseworker = User.objects.create_user("bench-caseworker")
-    Membership.objects.create(user=caseworker, organisation=organisation)
-    procedure = RulePack.objects.get(key="asylum-reexamination")
-    start = dt.date(2026, 3, 2)
-    for first in range(0, count, 5000):
-        cases = Case.objects.bulk_create(
-            [
-                Case(
-                    organisation=organisation,
-                    reference=f"B-{n:06d}",
-                    applicant_name="x",
-                    department=("54", "57", "75", "93", "971")[n % 5],
-                    assigned_to=caseworker,
-                    procedure=procedure,
-                )
-                for n in range(first, min(count, first + 5000))
-            ]
-        )
-        events = []
-        for n, case in enumerate(cases, start=first):
-            day = start + dt.timedelta(days=n % 60)
-            events.append(CaseEvent(case=case, type="prefecture_presentation", date=day))
-            events.append(
-                CaseEvent(case=case, type="registration", date=day + dt.timedelta(days=3))
-            )
-            if n % 2:
-                events.append(
-                    CaseEvent(case=case, type="ofpra_submission", date=day + dt.timedelta(days=9))
-                )
-                if n % 20 == 1:
-                    events.append(
-                        CaseEvent(
-                            case=case,
-                            type="ofpra_incomplete_notice",
-                            date=day + dt.timedelta(days=15),
-                        )
-                    )
-        CaseEvent.objects.bulk_create(events)
+
+# The narrow change: a rule only the cases with this event can feel.
+NARROW_RULE = "cnda_decision"
+NARROW_TRIGGER = "cnda_appeal_filed"
+
+
+def cases_with_event(kind: str) -> int:
+    from cases.models import CaseEvent
+
+    return CaseEvent.objects.filter(type=kind).values("case_id").distinct().count()
 
 
 def _machine_seconds() -> tuple[float, float]:
@@ -242,16 +231,26 @@ def _figures(seconds: float, done: Any, cpu: dict[str, float], workers: int) -> 
 
 
 def law_change(
-    published: Any, rule_key: str, reason: str, workers: int, say: str
+    published: Any,
+    rule_key: str,
+    reason: str,
+    workers: int,
+    say: str,
+    *,
+    review_days: int = 0,
 ) -> dict[str, Any]:
-    """Publish a draft giving 2 more days in one rule, and apply its run; its figures."""
+    """Publish a draft giving 2 more days in one rule (and, with `review_days`, a review horizon
+    that many days later), and apply its run; its figures."""
     from rules.models import DeadlineRuleVersion, PackVersion
     from rules.packstore import copy_as_draft
 
-    draft = copy_as_draft(published)
+    draft = PackVersion.objects.get(pk=copy_as_draft(published).pk)  # fields as stored
     for rule in DeadlineRuleVersion.objects.filter(rule__pack_version=draft, rule__key=rule_key):
         rule.offset += 2
         rule.save()
+    if review_days:
+        assert draft.reviewed_until is not None, "the shipped pack has a review horizon"
+        draft.reviewed_until += dt.timedelta(days=review_days)
     PackVersion.objects.filter(pk=published.pk).update(status=PackVersion.Status.RETIRED)
     draft.status = PackVersion.Status.PUBLISHED
     draft.publish_reason = reason
@@ -286,11 +285,12 @@ def run(cases: int, workers: int) -> dict[str, Any]:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("loadrulepack", stdout=open(os.devnull, "w"))  # noqa: SIM115
         _progress(f"creating {cases:,} cases")
-        create_cases(cases)
+        report["data"] = create_cases(cases)
+        report["data"]["narrow_reach"] = cases_with_event(NARROW_TRIGGER)
         published = PackVersion.objects.get(
             pack__key="asylum-reexamination", status=PackVersion.Status.PUBLISHED
         )
-        _progress("first evaluation of every case (deadlines created)")
+        _progress("the published version again: every case stamped")
         # loadrulepack's publication started its run before there were cases: an empty one.
         ReevaluationRun.objects.filter(pack_version=published).delete()
         report["first"] = _figures(*apply_run(published.pk, workers), workers)
@@ -299,19 +299,20 @@ def run(cases: int, workers: int) -> dict[str, Any]:
         report["law_change"] = law_change(
             published,
             "ofpra_submission",
-            "benchmark: 2 more days to send the request",
+            "benchmark: 2 more days to send the request, the law reviewed a day further",
             workers,
-            "publishing a law change every case can feel",
+            "publishing a law change every case feels",
+            review_days=1,
         )
         current = PackVersion.objects.get(
             pack__key="asylum-reexamination", status=PackVersion.Status.PUBLISHED
         )
         report["narrow_change"] = law_change(
             current,
-            "file_completion",
-            "benchmark: 2 more days to complete the file",
+            NARROW_RULE,
+            "benchmark: 2 more days for the CNDA's decision",
             workers,
-            "publishing a law change one case in twenty can feel",
+            "publishing a law change only the cases with a CNDA appeal can feel",
         )
         report["machine"]["load_average_after"] = os.getloadavg()
     finally:
@@ -328,10 +329,17 @@ def print_report(report: dict[str, Any]) -> None:
         f"\nRe-evaluation after a law change ({report['cases']:,} open cases, "
         f"{report['database']}, {report['workers']} worker processes)"
     )
+    data = report.get("data", {})
+    if data:
+        print(
+            f"  data: {data['cases']:,} cases, {data['events']:,} events, "
+            f"{data['deadlines']:,} deadlines; {data['narrow_reach']:,} with a CNDA appeal"
+        )
+    share = data.get("narrow_reach", 0) / max(1, report["cases"])
     for name, what in (
-        ("first", "first evaluation (creates every deadline)"),
+        ("first", "the published version again (stamped: nothing to evaluate)"),
         ("law_change", "law change every case feels"),
-        ("narrow_change", "law change 1 case in 20 feels"),
+        ("narrow_change", f"law change {share:.0%} of the cases can feel"),
     ):
         law = report[name]
         cpu = law["cpu_seconds"]

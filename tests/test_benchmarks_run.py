@@ -114,10 +114,15 @@ def test_reevaluation_benchmark_applies_both_law_changes_to_every_case(
     bench_env: dict[str, str],
 ) -> None:
     report = run(bench_env, "reevaluation", "--cases", "12", "--workers", "2")
-    assert report["first"]["done"] == report["first"]["changed"] == 12
-    assert report["law_change"]["done"] == report["law_change"]["changed"] == 12
+    assert report["data"]["events"] >= 12 * 6  # 6 to 14 steps of a file a case
+    # The data stores what an evaluation gives: the same version again changes nothing.
+    assert (report["first"]["done"], report["first"]["changed"]) == (12, 0)
+    # Every case evaluated (a moved review horizon is not narrowed: test_reevaluation_narrowing),
+    # the cases with a registration see their OFPRA limit move.
+    assert report["law_change"]["done"] == 12
+    assert report["law_change"]["changed"] > 0
     assert report["narrow_change"]["done"] == 12  # all stamped, the few reached evaluated
-    assert report["narrow_change"]["changed"] < 12
+    assert report["narrow_change"]["changed"] <= report["data"]["narrow_reach"] < 12
     assert report["law_change"]["cpu_ms_per_case"] > 0
 
 
