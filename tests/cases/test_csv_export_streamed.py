@@ -194,3 +194,41 @@ def test_the_queries_of_the_export_do_not_grow_with_its_rows(
     many_rows, many = queries()
     assert many_rows > few_rows
     assert many == few
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's cursors")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("mixed")
+def test_on_postgresql_the_rows_are_read_as_sent_and_no_transaction_outlives_the_file(
+    client: Client, carla: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside a transaction Django's cursor is WITH HOLD: PostgreSQL computes the whole result
+    before the first row and keeps it (on disk past work_mem). Inside one, rows are computed as
+    they are fetched; the transaction ends with the file, whether it is read to its end or not."""
+    monkeypatch.setattr(exports, "FETCH_ROWS", 2)
+    monkeypatch.setattr(exports, "WRITE_ROWS", 2)
+    client.force_login(carla)
+
+    def held_cursors() -> list[bool]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT is_holdable FROM pg_cursors")
+            return [row[0] for row in cursor.fetchall()]
+
+    response = export(client, "fr")
+    pieces = iter(response.streaming_content)
+    next(pieces)  # the header
+    next(pieces)  # the first rows
+    assert held_cursors() == [False]
+    assert connection.in_atomic_block
+    rest = list(pieces)
+    assert rest
+    response.close()
+    assert not connection.in_atomic_block
+
+    dropped = export(client, "fr")
+    pieces = iter(dropped.streaming_content)
+    next(pieces)
+    next(pieces)
+    dropped.close()  # the reader went away half way
+    assert not connection.in_atomic_block
+    assert held_cursors() == []
