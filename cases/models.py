@@ -291,11 +291,7 @@ class Deadline(models.Model):
         # Done after the due date, by the next working day: in time only if extended.
         POSSIBLY_MET = "possibly_met", _("possibly met")
 
-    # No index of its own: the unique (case, key) index serves every lookup by case, and one
-    # index less is one less to update for each row a re-evaluation rewrites.
-    case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, related_name="deadlines", db_index=False
-    )
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
     key = models.CharField(max_length=63)
     label = models.CharField(max_length=200)
     due = models.DateField(null=True, blank=True)
