@@ -3,7 +3,8 @@
 On PostgreSQL only: one organisation holds most of the cases (as one deployment may), the tables
 are vacuumed and analysed as autovacuum would leave them, every list page is rendered through the
 test client, and each SELECT it ran is explained. A sequential scan of cases, deadlines or events
-fails the test: at 100,000 cases it is what makes a page take a second (issue 10).
+fails the test, and so does an index walked whole with no condition on it: at 100,000 cases
+either is what makes a page take a second (issue 10).
 """
 
 from __future__ import annotations
@@ -107,12 +108,22 @@ def _fill(
         )
 
 
-def _seq_scans(plan: dict[str, Any]) -> list[str]:
+def _seq_scans(plan: dict[str, Any], limited: bool = False) -> list[str]:
+    """The big tables a plan reads whole: a sequential scan, or an index walked from end to end
+    with no condition on it (every row visited in index order and filtered: as slow), unless a
+    Limit above stops it early. At 100,000 cases, without the deadline table's case_id index,
+    the search's count walked every case by primary key; this test's data is too small for the
+    planner to make that choice (README, "The re-evaluation on real-sized cases")."""
     found = []
-    if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") in BIG_TABLES:
-        found.append(plan["Relation Name"])
+    node = plan.get("Node Type", "")
+    if plan.get("Relation Name") in BIG_TABLES:
+        if node == "Seq Scan":
+            found.append(plan["Relation Name"])
+        elif node in ("Index Scan", "Index Only Scan") and not limited and "Index Cond" not in plan:
+            found.append(f"{plan['Relation Name']} (all of {plan.get('Index Name')})")
+    limited = limited or node == "Limit"
     for child in plan.get("Plans", []):
-        found += _seq_scans(child)
+        found += _seq_scans(child, limited)
     return found
 
 
