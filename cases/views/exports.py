@@ -158,9 +158,11 @@ def read_as_sent(using: str) -> contextlib.AbstractContextManager[Any]:
     computed as they are fetched. Outside one (autocommit), Django declares its server-side
     cursor WITH HOLD, and PostgreSQL then computes the whole result before the first row and
     keeps it until it is read, in a temporary file past work_mem (7.4 MB written and read back
-    for one caseworker's 8,723 rows). Read-only: it takes no lock a caseworker's save waits for.
-    Not on SQLite, whose transactions here take the write lock up front (IMMEDIATE: every other
-    writer would wait for the file to be sent) and which has no server-side cursor anyway."""
+    for one caseworker's 8,723 rows). Read-only: it takes no lock a caseworker's save waits for;
+    open as long as the file is being sent, a slow reader only holds back the cleanup (VACUUM)
+    of rows changed meanwhile and schema changes (a migration waits for the file). Not on
+    SQLite, whose transactions here take the write lock up front (IMMEDIATE: every other writer
+    would wait for the file to be sent) and which has no server-side cursor anyway."""
     if connections[using].vendor == "postgresql":
         return transaction.atomic(using=using)
     return contextlib.nullcontext()
