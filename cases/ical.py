@@ -56,7 +56,11 @@ def calendar_for(
         event = Event()
         event.add("uid", f"case-{deadline.case_id}-{deadline.key}@{UID_DOMAIN}")
         event.add("dtstamp", now)
-        event.add("last-modified", deadline.updated_at)
+        # A re-evaluation rewrites the row without its updated_at (cases/reevaluation.py): the
+        # case's evaluated_at then says when.
+        evaluated = deadline.case.evaluated_at
+        modified = deadline.updated_at
+        event.add("last-modified", max(modified, evaluated) if evaluated else modified)
         event.add("dtstart", deadline.due)
         event.add("dtend", deadline.due + dt.timedelta(days=1))
         status = status_text(deadline.status_on(today))

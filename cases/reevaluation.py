@@ -422,10 +422,14 @@ def write_chunk(
             changed = [_column(name) for name in actions.CHANGED_FIELDS]
             provenance = [_column(name) for name in actions.PROVENANCE_FIELDS]
             sets = ", ".join(f"{c} = u.{c}" for c in [*changed, *provenance])
+            # Not `updated_at` (indexed: PostgreSQL could not update the row in place, and
+            # every index of the table would take a new entry for each changed row). What
+            # reads it learns of the run otherwise: the frequent alert planner from the
+            # chunks applied (notifications/planner.py: changed_since), the calendar feed's
+            # last-modified from the case's evaluated_at.
             cursor.execute(
-                f"UPDATE {table} AS d SET {sets}, {_column('updated_at')} = %s "
-                f"FROM {temp} AS u WHERE u.op = %s AND d.id = u.id",
-                [stamp, CHANGED],
+                f"UPDATE {table} AS d SET {sets} FROM {temp} AS u WHERE u.op = %s AND d.id = u.id",
+                [CHANGED],
             )
             sets = ", ".join(f"{c} = u.{c}" for c in provenance)
             cursor.execute(
@@ -450,9 +454,8 @@ def write_chunk(
             temp = _temporary_table(cursor, "reevaluation_case", table, names, "id")
             _load(cursor, temp, ["id", *names], writes.cases)
             errors = Case._meta.get_field("evaluation_errors").get_db_prep_save([], connection)
-            # Not `updated_at` (indexed: PostgreSQL could not update the row in place): the
-            # alerts these cases need are planned for the chunk, and the deadline rows that
-            # changed carry the time, for the frequent planner to see them.
+            # Not `updated_at` either (indexed): the alerts these cases need are planned for
+            # the chunk, and the frequent planner sees the chunk's applied mark.
             cursor.execute(
                 f"UPDATE {table} AS c SET next_due = u.next_due, evaluation = u.evaluation, "
                 "evaluation_errors = %s, evaluated_at = %s, evaluated_pack_version_id = %s, "

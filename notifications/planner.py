@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from cases.models import Case, Deadline, Membership
+from cases.models import Case, Deadline, Membership, ReevaluationChunk
 from rules.engine.calendars import Calendar
 from rules.engine.pack import AlertRule
 from rules.services import alert_rules, working_calendar
@@ -307,6 +307,9 @@ def changed_since(since: dt.datetime) -> list[int]:
     or one of its deadlines was written, or a caseworker's overdue alert was sent, failed or
     acknowledged (supervisors' escalation counts from it). Each part is an indexed range.
 
+    A re-evaluation chunk rewrites deadline rows without touching their `updated_at` (rows
+    updated in place: cases/reevaluation.py): the cases of the chunks applied since count.
+
     The on-commit planning of cases/actions.py normally did it already; this catches a lost
     message within one interval, and the daily sweep (`cases_to_plan`) catches everything else.
     """
@@ -320,7 +323,10 @@ def changed_since(since: dt.datetime) -> list[int]:
         ),
         overdue.filter(acknowledged_at__gte=since).values_list("case_id", flat=True),
     ]
-    return sorted({pk for part in parts for pk in part})
+    reevaluated = ReevaluationChunk.objects.filter(applied_at__gte=since).values_list(
+        "case_ids", flat=True
+    )
+    return sorted({pk for part in parts for pk in part} | {pk for ids in reevaluated for pk in ids})
 
 
 def plan_cases(
