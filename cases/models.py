@@ -606,8 +606,9 @@ class DeadlineMove(models.Model):
     texts = models.JSONField(default=dict, blank=True)
     old_due = models.DateField(null=True, blank=True)
     new_due = models.DateField(null=True, blank=True)
-    old_status = models.CharField(max_length=10, blank=True)
-    new_status = models.CharField(max_length=10, blank=True)
+    # As long as Deadline.status: "possibly_open" has 13 characters.
+    old_status = models.CharField(max_length=13, blank=True)
+    new_status = models.CharField(max_length=13, blank=True)
 
     class Meta:
         ordering = ["run", "case", "key"]
