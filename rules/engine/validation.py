@@ -259,8 +259,32 @@ def validate_pack(pack: PackDefinition) -> list[tuple[str, str]]:
             except conditions.ConditionError as error:
                 add((error.path, error.message))
 
+    _check_translated_labels(errors, pack)
     _check_engine_limits(errors, pack)
     return errors
+
+
+# A label holds at most this many characters (pack files and records); its translations too, as
+# a deadline's label is stored in the site's language beside the case (cases.Deadline.label).
+LABEL_LENGTH = 200
+
+
+def _check_translated_labels(errors: list[tuple[str, str]], pack: PackDefinition) -> None:
+    labels = {
+        item.label
+        for items in (pack.event_types, pack.milestones, pack.deadline_rules, pack.outcomes)
+        for item in items
+    }
+    for language, table in sorted(pack.translations.items()):
+        for source, text in table.items():
+            if source in labels and len(text) > LABEL_LENGTH:
+                errors.append(
+                    (
+                        f"translations.{language}[{source!r}]",
+                        f"a label's translation holds at most {LABEL_LENGTH} characters, like "
+                        f"the label ({len(text)} here)",
+                    )
+                )
 
 
 def _all_keys(pack: PackDefinition, table_key: str) -> set[str]:

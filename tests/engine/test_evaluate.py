@@ -423,3 +423,17 @@ def test_a_translation_must_keep_the_placeholders_of_its_text() -> None:
     with pytest.raises(PackError) as error:
         parse_pack(data)
     assert error.value.errors[0][0] == "translations.fr['Granted on {d.date}.']"
+
+
+def test_a_labels_translation_is_held_to_the_labels_length() -> None:
+    # A deadline's label is stored in the site's language: a longer one could not be saved.
+    data = pack_dict(translations={"fr": {"Appeal": "R" * 201}})
+    with pytest.raises(PackError) as error:
+        parse_pack(data)
+    assert error.value.errors == [
+        (
+            "translations.fr['Appeal']",
+            "a label's translation holds at most 200 characters, like the label (201 here)",
+        )
+    ]
+    parse_pack(pack_dict(translations={"fr": {"Appeal": "R" * 200}}))
