@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import BooleanField, F, Field, Model, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -207,6 +207,28 @@ def apply_chunk(chunk_id: int, *, now: dt.datetime | None = None) -> str:
     now = now or timezone.now()
     if not claim_chunk(chunk_id, now):
         return "skipped"
+    try:
+        return _apply_claimed(chunk_id, now)
+    except Exception as error:
+        # Nothing of the chunk was written; it is taken again once its lease has passed. Its
+        # row says why meanwhile (the admin's run page), not a stack trace in a log alone.
+        _record_failure(chunk_id, error)
+        raise
+
+
+def _record_failure(chunk_id: int, error: Exception) -> None:
+    """Keep on the chunk the kind of error and its first line (a database's detail lines may
+    quote a row's values: left out)."""
+    first_line = (str(error).strip().splitlines() or [""])[0][:300]
+    try:
+        ReevaluationChunk.objects.filter(pk=chunk_id, applied_at__isnull=True).update(
+            errors=[{"failure": f"{type(error).__name__}: {first_line}"}]
+        )
+    except DatabaseError:  # the database itself is gone: the log and the sweep remain
+        logger.warning("re-evaluation chunk %s: its failure could not be recorded", chunk_id)
+
+
+def _apply_claimed(chunk_id: int, now: dt.datetime) -> str:
     with transaction.atomic():
         # The applied mark first: a second worker that took the chunk over (lease passed) waits
         # here on PostgreSQL's row lock until this commits, then updates nothing and stops.
