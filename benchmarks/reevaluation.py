@@ -267,6 +267,7 @@ def run(cases: int, workers: int) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connections
 
+    from benchmarks.engine import reference_loop_ms
     from cases.models import ReevaluationRun
     from rules.models import PackVersion
 
@@ -278,6 +279,8 @@ def run(cases: int, workers: int) -> dict[str, Any]:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "load_average": os.getloadavg(),
+            # A million Python additions: compares figures across machines (benchmarks/engine.py).
+            "reference_loop_ms": reference_loop_ms(),
         },
     }
     try:
@@ -355,8 +358,9 @@ def print_report(report: dict[str, Any]) -> None:
         )
     machine = report["machine"]
     print(
-        f"  machine: {machine['cpus']} CPUs, load average before "
-        f"{machine['load_average'][0]:.1f}, after {machine['load_average_after'][0]:.1f}"
+        f"  machine: {machine['cpus']} CPUs, {machine['reference_loop_ms']} ms for a million "
+        f"Python additions, load average before {machine['load_average'][0]:.1f}, after "
+        f"{machine['load_average_after'][0]:.1f}"
     )
 
 
