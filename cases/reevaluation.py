@@ -475,6 +475,10 @@ def write_chunk(
             names = ["next_due", "evaluation"]
             temp = _temporary_table(cursor, "reevaluation_case", table, names, "id")
             _load(cursor, temp, ["id", *names], writes.cases)
+            if connection.vendor == "postgresql":
+                # Its row count known (its ids alone sampled): unanalysed, the planner guessed
+                # thousands of rows from its pages and joined it by reading every case.
+                cursor.execute(f"ANALYZE {temp} (id)")
             errors = Case._meta.get_field("evaluation_errors").get_db_prep_save([], connection)
             # Not `updated_at` either (indexed): the alerts these cases need are planned for
             # the chunk, and the frequent planner sees the chunk's applied mark.

@@ -90,7 +90,7 @@ def test_the_calendar_feed_says_the_event_changed_when_a_run_rewrote_it(
     ]
     assert BASIS in str(event["DESCRIPTION"])
     modified = event.decoded("LAST-MODIFIED")
-    assert modified >= before > long_ago
+    assert modified >= before.replace(microsecond=0) > long_ago  # iCalendar keeps seconds
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="HOT updates are PostgreSQL's")
