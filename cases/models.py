@@ -591,9 +591,6 @@ class ReevaluationChunk(models.Model):
                 condition=models.Q(applied_at__isnull=True),
                 name="reevaluation_chunk_todo_idx",
             ),
-            # The frequent alert planner: chunks applied since its last run (their cases'
-            # deadline rows were rewritten without their updated_at).
-            models.Index(fields=["applied_at"], name="reevaluation_chunk_applied_idx"),
         ]
 
     def __str__(self) -> str:

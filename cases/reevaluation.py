@@ -184,6 +184,8 @@ MOVE_COLUMNS = (
     "new_status",
 )
 CREATED, CHANGED, PROVENANCE_ONLY = "+", "~", "p"
+# What alerts are planned from, of a deadline row (notifications/planner.py reads these).
+DATED = ("due", "status", "completed_on", "next_working_day")
 
 
 @dataclass
@@ -444,14 +446,18 @@ def write_chunk(
             changed = [_column(name) for name in actions.CHANGED_FIELDS]
             provenance = [_column(name) for name in actions.PROVENANCE_FIELDS]
             sets = ", ".join(f"{c} = u.{c}" for c in [*changed, *provenance])
-            # Not `updated_at` (indexed: PostgreSQL could not update the row in place, and
-            # every index of the table would take a new entry for each changed row). What
-            # reads it learns of the run otherwise: the frequent alert planner from the
-            # chunks applied (notifications/planner.py: changed_since), the calendar feed's
-            # last-modified from the case's evaluated_at.
+            # `updated_at` only where what an alert is planned from moved (the dates, the
+            # status: the frequent planner looks for rows written since its last run). It is
+            # indexed: set on a row whose words alone changed, PostgreSQL could not update that
+            # row in place and each of the table's indexes would take a new entry. The
+            # calendar feed's last-modified reads the case's evaluated_at for those.
+            differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+            moved = " OR ".join(f"d.{c} {differs} u.{c}" for c in (_column(name) for name in DATED))
+            updated = _column("updated_at")
             cursor.execute(
-                f"UPDATE {table} AS d SET {sets} FROM {temp} AS u WHERE u.op = %s AND d.id = u.id",
-                [CHANGED],
+                f"UPDATE {table} AS d SET {sets}, {updated} = CASE WHEN {moved} THEN %s "
+                f"ELSE d.{updated} END FROM {temp} AS u WHERE u.op = %s AND d.id = u.id",
+                [stamp, CHANGED],
             )
             sets = ", ".join(f"{c} = u.{c}" for c in provenance)
             cursor.execute(
@@ -480,8 +486,9 @@ def write_chunk(
                 # thousands of rows from its pages and joined it by reading every case.
                 cursor.execute(f"ANALYZE {temp} (id)")
             errors = Case._meta.get_field("evaluation_errors").get_db_prep_save([], connection)
-            # Not `updated_at` either (indexed): the alerts these cases need are planned for
-            # the chunk, and the frequent planner sees the chunk's applied mark.
+            # Not `updated_at` (indexed: PostgreSQL could not update the row in place): the
+            # alerts these cases need are planned for the chunk, and the deadline rows whose
+            # dates moved carry the time, for the frequent planner to see them.
             cursor.execute(
                 f"UPDATE {table} AS c SET next_due = u.next_due, evaluation = u.evaluation, "
                 "evaluation_errors = %s, evaluated_at = %s, evaluated_pack_version_id = %s, "

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from cases.models import Case, Deadline, Membership, ReevaluationChunk
+from cases.models import Case, Deadline, Membership
 from rules.engine.calendars import Calendar
 from rules.engine.pack import AlertRule
 from rules.services import alert_rules, working_calendar
@@ -307,8 +307,8 @@ def changed_since(since: dt.datetime) -> list[int]:
     or one of its deadlines was written, or a caseworker's overdue alert was sent, failed or
     acknowledged (supervisors' escalation counts from it). Each part is an indexed range.
 
-    A re-evaluation chunk rewrites deadline rows without touching their `updated_at` (rows
-    updated in place: cases/reevaluation.py): the cases of the chunks applied since count.
+    A re-evaluation sets `updated_at` on the deadline rows whose dates or status moved, not on
+    those whose words alone changed (cases/reevaluation.py): nothing alerts are planned from.
 
     The on-commit planning of cases/actions.py normally did it already; this catches a lost
     message within one interval, and the daily sweep (`cases_to_plan`) catches everything else.
@@ -323,10 +323,7 @@ def changed_since(since: dt.datetime) -> list[int]:
         ),
         overdue.filter(acknowledged_at__gte=since).values_list("case_id", flat=True),
     ]
-    reevaluated = ReevaluationChunk.objects.filter(applied_at__gte=since).values_list(
-        "case_ids", flat=True
-    )
-    return sorted({pk for part in parts for pk in part} | {pk for ids in reevaluated for pk in ids})
+    return sorted({pk for part in parts for pk in part})
 
 
 def plan_cases(

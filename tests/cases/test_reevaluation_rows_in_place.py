@@ -1,7 +1,8 @@
-"""A re-evaluation rewrites deadline rows in place (PostgreSQL's HOT updates: no index takes a new
-entry when no indexed column changes), so it leaves their `updated_at` alone; what reads that
-column learns of the run otherwise: the frequent alert planner from the chunks applied, the
-calendar feed's last-modified from the case's evaluation time."""
+"""A re-evaluation rewrites in place the deadline rows whose words alone changed (PostgreSQL's HOT
+updates: no index takes a new entry when no indexed column changes), so it leaves their
+`updated_at` alone: the frequent alert planner, which looks for rows written since its last run,
+sees the rows whose dates or status moved, and the calendar feed's last-modified reads the case's
+evaluation time."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import datetime as dt
 import icalendar
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +22,7 @@ from notifications.planner import changed_since
 from rules.models import DeadlineRuleVersion, PackVersion
 from rules.packstore import copy_as_draft
 from tests.cases.personas import make_case
+from tests.cases.test_reevaluation_narrowing import draft_moving
 from tests.cases.workbench import publish
 
 EVENTS = [
@@ -54,20 +56,37 @@ def _written_long_ago(case: Case) -> dt.datetime:
     return long_ago
 
 
-def test_the_planner_still_sees_the_cases_a_run_rewrote(
+def test_a_run_that_rewrites_words_only_leaves_the_rows_time_and_the_planner_alone(
     asylum_pack: PackVersion, org_a: Organisation, carla: User
 ) -> None:
     case = make_case(org_a, carla, asylum_pack, events=EVENTS)
     long_ago = _written_long_ago(case)
     before = timezone.now()
-    assert changed_since(before) == []
 
     apply_run(publish_new_basis(asylum_pack))
 
     row = Deadline.objects.get(case=case, key="ofpra_submission")
     assert row.legal_basis == BASIS
     assert row.updated_at == long_ago  # rewritten in place
-    # The alerts of the case are planned again by the next frequent run.
+    assert changed_since(before) == []  # nothing an alert is planned from has moved
+
+
+def test_the_planner_sees_the_cases_whose_dates_a_run_moved(
+    asylum_pack: PackVersion, org_a: Organisation, carla: User
+) -> None:
+    case = make_case(org_a, carla, asylum_pack, events=EVENTS)
+    _written_long_ago(case)
+    due = Deadline.objects.get(case=case, key="ofpra_submission").due
+    assert due is not None
+    before = timezone.now()
+    draft = draft_moving(asylum_pack, "ofpra_submission", days=2)
+    publish(draft, reason="two more days", hooks=False)
+
+    apply_run(draft)
+
+    row = Deadline.objects.get(case=case, key="ofpra_submission")
+    assert row.due == due + dt.timedelta(days=2)
+    assert row.updated_at >= before
     assert changed_since(before) == [case.pk]
 
 
@@ -114,9 +133,11 @@ def test_on_postgresql_rows_whose_dates_stay_are_updated_in_place(
             updated, hot = cursor.fetchone()
         return updated, hot
 
-    updated_before, hot_before = counts()
-    apply_run(version)
-    updated, hot = counts()
+    # In one transaction: its counters are not flushed (and reset) between the two readings.
+    with transaction.atomic():
+        updated_before, hot_before = counts()
+        apply_run(version)
+        updated, hot = counts()
 
     assert Deadline.objects.filter(legal_basis=BASIS).count() == 3
     # Most rows the run rewrote stayed on their page with no new index entry (none did while
