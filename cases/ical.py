@@ -56,8 +56,8 @@ def calendar_for(
         event = Event()
         event.add("uid", f"case-{deadline.case_id}-{deadline.key}@{UID_DOMAIN}")
         event.add("dtstamp", now)
-        # A re-evaluation rewrites the row without its updated_at (cases/reevaluation.py): the
-        # case's evaluated_at then says when.
+        # A re-evaluation that changes a row's words alone leaves its updated_at as it was
+        # (cases/reevaluation.py): the case's evaluated_at then says when.
         evaluated = deadline.case.evaluated_at
         modified = deadline.updated_at
         event.add("last-modified", max(modified, evaluated) if evaluated else modified)
