@@ -452,7 +452,7 @@ def write_chunk(
             # row in place and each of the table's indexes would take a new entry. The
             # calendar feed's last-modified reads the case's evaluated_at for those.
             differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-            moved = " OR ".join(f"d.{c} {differs} u.{c}" for c in (_column(name) for name in DATED))
+            moved = " OR ".join(f"d.{c} {differs} u.{c}" for c in map(_column, DATED))
             updated = _column("updated_at")
             cursor.execute(
                 f"UPDATE {table} AS d SET {sets}, {updated} = CASE WHEN {moved} THEN %s "

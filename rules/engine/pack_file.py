@@ -47,7 +47,7 @@ from .definition import (
     WarningRule,
 )
 from .periods import NON_WORKING_DAY_POLICIES, UNITS
-from .validation import validate_pack
+from .validation import LABEL_LENGTH, validate_pack
 
 # --- reading a dict -------------------------------------------------------------------------
 
@@ -195,7 +195,9 @@ def parse_pack(raw: Any) -> PackDefinition:
         event_types.append(
             EventType(
                 code=r.key(f"{path}.code", item.get("code")),
-                label=r.text(f"{path}.label", item.get("label"), required=True, max_length=200),
+                label=r.text(
+                    f"{path}.label", item.get("label"), required=True, max_length=LABEL_LENGTH
+                ),
                 outcomes=tuple(str(o) for o in outcomes),
                 description=r.text(f"{path}.description", item.get("description")),
                 not_before=tuple(str(o) for o in not_before),
@@ -229,7 +231,9 @@ def parse_pack(raw: Any) -> PackDefinition:
         lookup_tables.append(
             LookupTable(
                 key=r.key(f"{path}.key", item.get("key")),
-                label=r.text(f"{path}.label", item.get("label"), required=True, max_length=200),
+                label=r.text(
+                    f"{path}.label", item.get("label"), required=True, max_length=LABEL_LENGTH
+                ),
                 description=r.text(f"{path}.description", item.get("description")),
                 versions=tuple(versions),
             )
@@ -243,7 +247,9 @@ def parse_pack(raw: Any) -> PackDefinition:
             Milestone(
                 **r.provenance(path, item),
                 key=r.key(f"{path}.key", item.get("key")),
-                label=r.text(f"{path}.label", item.get("label"), required=True, max_length=200),
+                label=r.text(
+                    f"{path}.label", item.get("label"), required=True, max_length=LABEL_LENGTH
+                ),
                 from_deadline=r.text(f"{path}.from_deadline", item.get("from_deadline")),
                 fallback_event=r.text(f"{path}.fallback_event", item.get("fallback_event")),
                 fallback_choice=r.choice(
@@ -269,7 +275,9 @@ def parse_pack(raw: Any) -> PackDefinition:
         deadline_rules.append(
             DeadlineRule(
                 key=r.key(f"{path}.key", item.get("key")),
-                label=r.text(f"{path}.label", item.get("label"), required=True, max_length=200),
+                label=r.text(
+                    f"{path}.label", item.get("label"), required=True, max_length=LABEL_LENGTH
+                ),
                 description=r.text(f"{path}.description", item.get("description")),
                 versions=tuple(rule_versions),
                 alerts=tuple(alerts),
@@ -303,7 +311,9 @@ def parse_pack(raw: Any) -> PackDefinition:
         outcomes.append(
             Outcome(
                 key=r.key(f"{path}.key", item.get("key")),
-                label=r.text(f"{path}.label", item.get("label"), required=True, max_length=200),
+                label=r.text(
+                    f"{path}.label", item.get("label"), required=True, max_length=LABEL_LENGTH
+                ),
                 shape=r.choice(f"{path}.shape", item.get("shape"), OUTCOME_SHAPES, "status"),
                 rules=tuple(rules),
             )

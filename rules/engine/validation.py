@@ -264,8 +264,9 @@ def validate_pack(pack: PackDefinition) -> list[tuple[str, str]]:
     return errors
 
 
-# A label holds at most this many characters (pack files and records); its translations too, as
-# a deadline's label is stored in the site's language beside the case (cases.Deadline.label).
+# A label holds at most this many characters (pack files: pack_file.py; records: the models'
+# label fields); its translations too, as a deadline's label is stored in the site's language
+# beside the case (cases.Deadline.label).
 LABEL_LENGTH = 200
 
 

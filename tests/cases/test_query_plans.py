@@ -27,6 +27,7 @@ from rules.models import PackVersion
 from rules.packstore import copy_as_draft
 from rules.services import today
 from tests.cases.personas import make_member
+from tests.cases.workbench import publish
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),  # VACUUM runs outside a transaction
@@ -236,9 +237,7 @@ def test_a_re_evaluation_chunk_reads_only_its_own_cases(asylum_pack: PackVersion
     assert draft.reviewed_until is not None
     draft.reviewed_until += dt.timedelta(days=1)  # every case feels it: each is evaluated
     draft.save()
-    PackVersion.objects.filter(pk=asylum_pack.pk).update(status=PackVersion.Status.RETIRED)
-    draft.status = PackVersion.Status.PUBLISHED
-    draft.save()
+    publish(draft, reason="review horizon a day later", hooks=False)
     run = reevaluation.start_run(draft.pk, chunk_size=200)
     chunk = run.chunks.order_by("number")[5]
 
