@@ -21,6 +21,7 @@ from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from cases.dashboard import status_text
 from cases.models import DeadlineMove, ReevaluationRun
 from cases.procedures import procedure_name
 
@@ -82,6 +83,15 @@ def render_notice(notice: RecomputeNotice) -> tuple[str, str]:
                     "old": move.old_due,
                     "new": move.new_due,
                     "new_status": move.new_status,
+                    # Said in words when it changed: the date alone may not move (a step now
+                    # met, or in time only if the limit is extended).
+                    "statuses": (
+                        (status_text(move.old_status), status_text(move.new_status))
+                        if move.old_status
+                        and move.new_status
+                        and move.old_status != move.new_status
+                        else None
+                    ),
                 }
             )
         context = {

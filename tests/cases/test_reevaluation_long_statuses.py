@@ -9,6 +9,8 @@ import datetime as dt
 from django.contrib.auth.models import User
 
 from cases.models import Deadline, DeadlineMove, Organisation
+from notifications.models import RecomputeNotice
+from notifications.recompute import render_notice
 from rules.models import PackVersion
 from tests.cases.personas import make_case
 from tests.cases.test_reevaluation_narrowing import apply_run, draft_moving
@@ -44,3 +46,11 @@ def test_a_possibly_met_step_the_new_law_makes_met_is_recorded_as_a_move(
     move = DeadlineMove.objects.get(run=run, case=case, key="file_completion")
     assert (move.old_status, move.new_status) == ("possibly_met", "met")
     assert (move.old_due, move.new_due) == (dt.date(2026, 5, 23), dt.date(2026, 5, 26))
+
+    # The caseworker's notice says the status moved too, in their language.
+    for language, expected in (
+        ("fr", "(Dans le délai seulement si l'échéance est prorogée → Respecté)"),
+        ("en", "(In time only if the limit is extended → Met)"),
+    ):
+        _, body = render_notice(RecomputeNotice(run=run, recipient=carla, language=language))
+        assert expected in body, body
