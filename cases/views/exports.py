@@ -11,6 +11,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -185,7 +186,10 @@ def streamed(
     """
     connection = connections[rows.db]
     compiler = rows.query.get_compiler(rows.db)
-    sql, params = compiler.as_sql()
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # .none(): an invalid filter matches nothing
+        return
     converted = compiler.get_converters([column for column, _, _ in compiler.select])
     if connection.vendor != "postgresql" or converted or not connection.in_atomic_block:
         yield from rows.iterator(chunk_size=size)

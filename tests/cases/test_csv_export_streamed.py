@@ -236,3 +236,16 @@ def test_on_postgresql_the_rows_are_read_as_sent_and_no_transaction_outlives_the
     assert not connection.in_atomic_block
     assert backend_state() == "active"
     assert read_csv(export(client, "fr"))  # and the next file is whole
+
+
+@pytest.mark.usefixtures("mixed")
+def test_an_invalid_filter_gives_a_file_with_its_header_and_no_rows(
+    client: Client, sofia: User
+) -> None:
+    # The dashboard shows nothing for a filter it cannot read; the file says the same.
+    client.force_login(sofia)
+    header = read_csv(export(client, "fr"))[0]
+    before = CaseView.objects.count()
+    for query in ({"status": "someday"}, {"caseworker": "nobody"}, {"department": "99x"}):
+        assert read_csv(export(client, "fr", query)) == [header], query
+    assert CaseView.objects.count() == before  # no case sent, none recorded
