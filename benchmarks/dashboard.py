@@ -14,7 +14,8 @@ on) and each request is timed:
 3. page 40 of that dashboard;
 4. a search by applicant name on the supervisor's dashboard;
 5. the case list (it shows the whole organisation by default);
-6. the CSV export of a caseworker's pending deadlines (default scope).
+6. the CSV export of a caseworker's pending deadlines (default scope);
+7. the CSV export of the supervisor's search (the whole organisation's files with that name).
 
 Each p95 is printed next to its target (issue 10: < 150 ms).
 
@@ -459,12 +460,12 @@ def check_case_list(expected: int) -> Callable[[bytes], str]:
     return check
 
 
-def check_csv(expected: int) -> Callable[[bytes], str]:
+def check_csv(expected: int, what: str) -> Callable[[bytes], str]:
     def check(body: bytes) -> str:
         rows = len(list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))) - 1
         if rows != expected or _refs(body) != {b"A"}:
             raise RuntimeError(f"{rows} CSV rows, expected {expected}")
-        return f"{expected:,} rows = the caseworker's pending deadlines; only A- files"
+        return f"{expected:,} rows = {what}; only A- files"
 
     return check
 
@@ -529,7 +530,21 @@ def pages(data: Dataset) -> list[Page]:
             "CSV export, caseworker, default scope",
             worker,
             "/export/deadlines.csv",
-            check_csv(pending(org_a, worker).count()),
+            check_csv(pending(org_a, worker).count(), "the caseworker's pending deadlines"),
+        ),
+        Page(
+            "csv_search",
+            f'CSV export, supervisor, search "{SEARCH}"',
+            data.supervisor_id,
+            "/export/deadlines.csv?" + urlencode({"q": SEARCH, **everyone}),
+            check_csv(
+                pending(org_a)
+                .filter(
+                    Q(case__applicant_name__icontains=SEARCH) | Q(case__reference__icontains=SEARCH)
+                )
+                .count(),
+                f"the pending deadlines of org A's files matching '{SEARCH}'",
+            ),
         ),
     ]
 
