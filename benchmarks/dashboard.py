@@ -482,11 +482,15 @@ def pages(data: Dataset) -> list[Page]:
     if dated_a < PAGE * 25:
         raise RuntimeError(f"only {dated_a} dated deadlines: no page {PAGE}")
 
-    def matching(organisation: int) -> int:
+    def found(organisation: int) -> Any:
+        """The organisation's cases the search finds (by name or file reference)."""
         return Case.objects.filter(
             Q(applicant_name__icontains=SEARCH) | Q(reference__icontains=SEARCH),
             organisation_id=organisation,
-        ).count()
+        )
+
+    def matching(organisation: int) -> int:
+        return int(found(organisation).count())
 
     everyone = {"caseworker": "all"}
     return [
@@ -538,11 +542,7 @@ def pages(data: Dataset) -> list[Page]:
             data.supervisor_id,
             "/export/deadlines.csv?" + urlencode({"q": SEARCH, **everyone}),
             check_csv(
-                pending(org_a)
-                .filter(
-                    Q(case__applicant_name__icontains=SEARCH) | Q(case__reference__icontains=SEARCH)
-                )
-                .count(),
+                pending(org_a).filter(case__in=found(org_a)).count(),
                 f"the pending deadlines of org A's files matching '{SEARCH}'",
             ),
         ),

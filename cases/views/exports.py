@@ -185,13 +185,15 @@ def streamed(
     whole read). Elsewhere, and for a query whose columns Django converts: rows.iterator.
     """
     connection = connections[rows.db]
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        yield from rows.iterator(chunk_size=size)
+        return
     compiler = rows.query.get_compiler(rows.db)
     try:
         sql, params = compiler.as_sql()
     except EmptyResultSet:  # .none(): an invalid filter matches nothing
         return
-    converted = compiler.get_converters([column for column, _, _ in compiler.select])
-    if connection.vendor != "postgresql" or converted or not connection.in_atomic_block:
+    if compiler.get_converters([column for column, _, _ in compiler.select]):
         yield from rows.iterator(chunk_size=size)
         return
     logged = connection.queries_logged
@@ -229,7 +231,12 @@ def csv_lines(
     Texts shared by many rows (bucket, status, procedure, what to do, caseworker, warnings) are
     translated, made safe and quoted once each.
     """
-    with translation.override(language), read_as_sent(rows.db), contextlib.ExitStack() as stack:
+    with (
+        translation.override(language),
+        read_as_sent(rows.db),
+        # Closed before the transaction ends; the query runs at the first row.
+        contextlib.closing(streamed(rows, FETCH_ROWS)) as fetched,
+    ):
         # Read now: no query can run while the rows are streamed.
         procedure_names = {
             procedure.key: quoted(procedures.procedure_name(procedure))
@@ -266,7 +273,7 @@ def csv_lines(
             username,
             first_name,
             last_name,
-        ) in stack.enter_context(contextlib.closing(streamed(rows, FETCH_ROWS))):
+        ) in fetched:
             if case_id not in cases:
                 continue
             status = status_on(status, due, next_working_day, day)

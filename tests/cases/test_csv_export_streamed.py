@@ -15,6 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
+from psycopg.pq import TransactionStatus
 
 from cases import procedures
 from cases.dashboard import BUCKET_LABELS, PENDING, bucket_of, status_text
@@ -32,6 +33,7 @@ from tests.cases.test_warnings_where_people_look import (  # noqa: F401  (fixtur
 )
 
 URL = reverse("deadlines-csv")
+IDLE = TransactionStatus.IDLE
 
 
 def expected_rows(organisation: Organisation, user: User | None, language: str) -> list[list[str]]:
@@ -209,10 +211,12 @@ def test_on_postgresql_the_rows_are_read_as_sent_and_no_transaction_outlives_the
     monkeypatch.setattr(exports, "WRITE_ROWS", 2)
     client.force_login(carla)
 
-    def backend_state() -> str:
+    def answers_outside_a_transaction() -> bool:
+        """A query runs on the connection, and PostgreSQL holds no transaction open on it."""
         with connection.cursor() as cursor:
-            cursor.execute("SELECT state FROM pg_stat_activity WHERE pid = pg_backend_pid()")
-            return str(cursor.fetchone()[0])
+            cursor.execute("SELECT 1")
+            answered = cursor.fetchone() == (1,)
+        return answered and bool(connection.connection.info.transaction_status == IDLE)
 
     whole = b"".join(export(client, "fr").streaming_content)
     response = export(client, "fr")
@@ -220,13 +224,13 @@ def test_on_postgresql_the_rows_are_read_as_sent_and_no_transaction_outlives_the
     head = [next(pieces), next(pieces)]  # the header, the first rows
     assert connection.in_atomic_block
     with pytest.raises(exports.ConnectionBusy):
-        backend_state()
+        answers_outside_a_transaction()
     rest = list(pieces)
     assert rest
     assert b"".join(head + rest) == whole
     response.close()
     assert not connection.in_atomic_block
-    assert backend_state() == "active"  # this query's own: nothing left open
+    assert answers_outside_a_transaction()
 
     dropped = export(client, "fr")
     pieces = iter(dropped.streaming_content)
@@ -234,7 +238,7 @@ def test_on_postgresql_the_rows_are_read_as_sent_and_no_transaction_outlives_the
     next(pieces)
     dropped.close()  # the reader went away half way
     assert not connection.in_atomic_block
-    assert backend_state() == "active"
+    assert answers_outside_a_transaction()
     assert read_csv(export(client, "fr"))  # and the next file is whole
 
 
