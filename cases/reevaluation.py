@@ -18,16 +18,17 @@ chunks are all applied.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import orjson
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import BooleanField, F, Field, Model, Q
+from django.db.models import BooleanField, F, Field, Model, Q, TextField
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from rules.engine.definition import PackDefinition
@@ -315,12 +316,17 @@ def evaluate_cases(
     ):
         elements[case_id].append(tuple(element))  # type: ignore[arg-type]
     stored: dict[int, dict[str, tuple[Any, ...]]] = {pk: {} for pk in ids}
+    # The texts as the database's text, decoded here by orjson: Django's JSONField decoding
+    # through the json module was a tenth of a chunk's Python time.
+    texts = 3 + _TEXTS
     for row in (
         Deadline.objects.filter(_among(Deadline, "case_id", ids))
         .order_by()
-        .values_list(*DEADLINE_COLUMNS)
+        .values_list(
+            *DEADLINE_COLUMNS[:texts], Cast("texts", TextField()), *DEADLINE_COLUMNS[texts + 1 :]
+        )
     ):
-        stored[row[1]][row[2]] = row
+        stored[row[1]][row[2]] = (*row[:texts], orjson.loads(row[texts]), *row[texts + 1 :])
     n = 0
     for case_id, _, _, _, department, reexaminations, organisation_id, reference, worker in cases:
         payload = facts_payload(
@@ -365,7 +371,7 @@ def evaluate_cases(
                     (n, PROVENANCE_ONLY, row[0], case_id, key, *blank, *provenance, *listed)
                 )
         writes.deleted += [row[0] for key, row in rows.items() if key not in after]
-        writes.cases.append((case_id, next_due, json.dumps(actions.summary_of(results))))
+        writes.cases.append((case_id, next_due, _json(actions.summary_of(results))))
         moves = _moves(run_id, case_id, worker, rows, after, day)
         if moves:
             writes.moves += moves
@@ -383,9 +389,14 @@ def _among(model: type[Model], column: str, ids: Sequence[int]) -> Any:
     return RawSQL(f"{name} = ANY(%s)", (list(ids),), output_field=BooleanField())
 
 
+def _json(value: Any) -> str:
+    """JSON text to COPY or bind (orjson: several times faster than the json module)."""
+    return orjson.dumps(value).decode()
+
+
 def _db(values: tuple[Any, ...]) -> tuple[Any, ...]:
     """CHANGED_FIELDS' values as written: the texts as JSON."""
-    return (*values[:_TEXTS], json.dumps(values[_TEXTS]), *values[_TEXTS + 1 :])
+    return (*values[:_TEXTS], _json(values[_TEXTS]), *values[_TEXTS + 1 :])
 
 
 def _moves(
@@ -416,7 +427,7 @@ def _moves(
             continue
         shown = new if new is not None else old
         assert shown is not None
-        texts = json.dumps(shown[_TEXTS] or {})
+        texts = _json(shown[_TEXTS] or {})
         label = shown[_LABEL]
         moves.append(
             (run_id, case_id, worker, key, label, texts, old_due, new_due, old_status, new_status)

@@ -13,7 +13,6 @@ tests/engine/test_durable_edges.py.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import durable_rules_engine
+import orjson
 
 # Internal rule fired by the session's state fact: guarantees that an action ran in every session,
 # because delete_state() on a session where no action ever ran reads uninitialised memory and
@@ -72,7 +72,7 @@ class CompiledRuleset:
             definition[INIT_RULE] = _INIT_DEFINITION
             try:
                 self._handle: int | None = durable_rules_engine.create_ruleset(
-                    name, json.dumps(definition, ensure_ascii=False)
+                    name, _dumps(definition)
                 )
             except durable_rules_engine.error as error:
                 raise DurableError(f"durable_rules refused ruleset {name!r}: {error}") from error
@@ -137,7 +137,7 @@ class Session:
         # keeps one of the 1,024 slots forever).
         batch = [{FACT_KIND_FIELD: "$none", "sid": self.sid, "id": "f0"}]
         try:
-            result = durable_rules_engine.assert_facts(self._handle, json.dumps(batch))
+            result = durable_rules_engine.assert_facts(self._handle, _dumps(batch))
         except durable_rules_engine.error as error:
             raise DurableError(f"durable_rules refused a new session: {error}") from error
         self._started = True
@@ -157,9 +157,7 @@ class Session:
             batch.append({**fact, "sid": self.sid, "id": f"f{next(self._fact_ids)}"})
         try:
             # The engine-level call: Host.assert_facts runs nothing when any fact matches no rule.
-            result = durable_rules_engine.assert_facts(
-                self._handle, json.dumps(batch, ensure_ascii=False)
-            )
+            result = durable_rules_engine.assert_facts(self._handle, _dumps(batch))
         except durable_rules_engine.error as error:
             raise DurableError(f"durable_rules refused the facts: {error}") from error
         return self._drain(result[1])
@@ -171,12 +169,12 @@ class Session:
             return fired
         state_json, message_json = started[0], started[1]
         while message_json:
-            message = json.loads(message_json)
+            message = orjson.loads(message_json)
             for rule_name, matched in message.items():
                 if rule_name == INIT_RULE:
-                    state = json.loads(state_json)
+                    state = orjson.loads(state_json)
                     state["ready"] = 1
-                    durable_rules_engine.update_state(self._handle, json.dumps(state))
+                    durable_rules_engine.update_state(self._handle, _dumps(state))
                 else:
                     fired.append((rule_name, _strip(matched)))
             message_json = durable_rules_engine.complete_and_start_action(
@@ -187,6 +185,12 @@ class Session:
     def close(self) -> None:
         if self._started:
             durable_rules_engine.delete_state(self._handle, self.sid)
+
+
+def _dumps(value: Any) -> str:
+    """JSON for durable_rules: orjson writes (and reads) it several times faster than the json
+    module, and the facts, messages and states cross this boundary dozens of times a case."""
+    return orjson.dumps(value).decode()
 
 
 def _strip(matched: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from .calendars import LAST_HOLIDAY_YEAR
 from .explain import LANGUAGES, lower_first
 from .pack import PackDefinition
@@ -82,6 +84,13 @@ def _unencodable(value: Any) -> bool:
 
     A loop over a stack, not recursion: a deeply nested body is the parser's to refuse.
     """
+    try:
+        # One call in C for the usual answer: orjson refuses a string UTF-8 cannot encode.
+        orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        pass  # a lone surrogate, or what orjson does not write (a non-string key, a huge integer)
+    else:
+        return False
     stack = [value]
     while stack:
         item = stack.pop()
