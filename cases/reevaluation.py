@@ -617,7 +617,7 @@ def _narrow(
             continue
         key = (version_id, revision)
         if key not in scope_of:
-            scope_of[key] = frozenset() if key == tuple(published) else reach_from(version_id, new)
+            scope_of[key] = frozenset() if key == tuple(published) else _reach(key, published, new)
         scope = scope_of[key]
         if scope is None:
             evaluate.append(pk)
@@ -634,6 +634,23 @@ def _narrow(
                 del candidates[case_id]
                 evaluate.append(case_id)
     return sorted(evaluate), sorted(candidates), new
+
+
+# What a change reaches, by (version evaluated with, its revision, published, its revision):
+# the same for every chunk of a run (a version's records are frozen once published; a revision
+# names them), and 7 ms a chunk to work out again.
+_REACHES: dict[tuple[int, str, int, str], frozenset[str] | None] = {}
+
+
+def _reach(
+    evaluated: tuple[int, str], published: tuple[int, str], new: PackDefinition
+) -> frozenset[str] | None:
+    key = (*evaluated, *published)
+    if key not in _REACHES:
+        if len(_REACHES) >= 64:  # versions a long-lived worker has seen: start again
+            _REACHES.clear()
+        _REACHES[key] = reach_from(evaluated[0], new)
+    return _REACHES[key]
 
 
 def _stamp(
