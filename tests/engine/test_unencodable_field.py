@@ -3,6 +3,7 @@
 The usual answer ("none") comes from one orjson call; when orjson refuses the value for another
 reason (an integer past 64 bits, a key that is not a string), the walk over the value decides.
 """
+
 from __future__ import annotations
 
 from rules.engine.inputs import unencodable_field
