@@ -326,8 +326,15 @@ class CountedPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        rows = self.rows
-        return Page(rows.filter(pk__in=rows.values("pk")[bottom:top]), number, self)
+        return Page(rows_between(self.rows, bottom, top), number, self)
+
+
+def rows_between(deadlines: QuerySet[Deadline], start: int, stop: int) -> QuerySet[Deadline]:
+    """Rows `start` to `stop` of an ordered query, their ids read first: from a pending-rows
+    index alone (it carries the row's id, its case and its order), and only those rows are then
+    read and joined. Read in one query, PostgreSQL visited every row it skipped or filtered out
+    (a search's suspended rows: 14,678 deadline rows visited for 20 shown, 124 ms)."""
+    return deadlines.filter(pk__in=deadlines.values("pk")[start:stop])
 
 
 def rows(

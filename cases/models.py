@@ -364,13 +364,13 @@ class Deadline(models.Model):
             models.Index(
                 fields=["organisation", "due", "case_reference", "key"],
                 condition=PENDING_ROW,
-                include=["case"],
+                include=["case", "id"],
                 name="deadline_pending_org_idx",
             ),
             models.Index(
                 fields=["assigned_to", "due", "case_reference", "key"],
                 condition=PENDING_ROW,
-                include=["organisation", "case"],
+                include=["organisation", "case", "id"],
                 name="deadline_pending_worker_idx",
             ),
         ]

@@ -18,6 +18,7 @@ from ..dashboard import (
     listed_count,
     pending_deadlines,
     rows,
+    rows_between,
     with_status,
 )
 from ..reevaluation import recomputing_versions
@@ -46,9 +47,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         []
         if status
         else rows(
-            pending.filter(due__isnull=True).order_by("due", "case_reference", "key")[
-                :SUSPENDED_SHOWN
-            ],
+            rows_between(
+                pending.filter(due__isnull=True).order_by("due", "case_reference", "key"),
+                0,
+                SUSPENDED_SHOWN,
+            ),
             day,
             descriptions,
             running,
