@@ -162,8 +162,33 @@ def read_as_sent(using: str) -> contextlib.AbstractContextManager[Any]:
     waits for the file). Not on SQLite, whose transactions here take the write lock up front
     (IMMEDIATE: every other writer would wait for the file to be sent)."""
     if connections[using].vendor == "postgresql":
-        return transaction.atomic(using=using)
+        return _streamed_read(using)
     return contextlib.nullcontext()
+
+
+# For the streamed read's transaction only (SET LOCAL): a plan that gives the rows in the order
+# they are sent, as they are found, rather than all of them sorted first.
+# - No parallel workers: a parallel plan sorts every row in each worker and merges them before
+#   the first is sent, while the second CPU could already be writing lines (and the workers
+#   take CPUs from the other requests).
+# - Random reads priced as sequential ones (1.1 instead of 4): a deployment's tables are in
+#   memory or on SSD. Without it, and without parallel workers, PostgreSQL read every case of
+#   the table to hash-join them and sorted the rows on disk; with it, it walks a caseworker's
+#   pending rows in the index's order and looks each case up.
+# A caseworker's 8,723 rows at 100,000 cases: first row after 93 ms instead of 156, the whole
+# file in 179-189 ms instead of 222-224 (medians, alternating runs); a search's file (which
+# starts from the cases found and must sort) is unchanged.
+STREAMED_READ_SETTINGS = (
+    "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL random_page_cost = 1.1"
+)
+
+
+@contextlib.contextmanager
+def _streamed_read(using: str) -> Iterator[None]:
+    with transaction.atomic(using=using):
+        with connections[using].cursor() as cursor:
+            cursor.execute(STREAMED_READ_SETTINGS)
+        yield
 
 
 def streamed(
