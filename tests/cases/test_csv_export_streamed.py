@@ -207,6 +207,9 @@ def test_on_postgresql_the_rows_are_read_as_sent_and_no_transaction_outlives_the
     """The rows come from one query read as it is sent, in a transaction that ends with the
     file, whether it is read to its end or dropped half way. Meanwhile the connection is busy:
     a query on it is refused at once (psycopg would wait for it forever)."""
+    # The cases recorded first: recorded alongside, a file this small is read whole before
+    # they are, and sent from memory (test_export_audit_alongside.py).
+    monkeypatch.setattr(exports, "RECORD_ALONGSIDE", False)
     monkeypatch.setattr(exports, "FETCH_ROWS", 2)
     monkeypatch.setattr(exports, "WRITE_ROWS", 2)
     client.force_login(carla)
