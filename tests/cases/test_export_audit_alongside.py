@@ -113,7 +113,7 @@ def test_nothing_of_the_file_is_given_before_its_cases_are_recorded(
     client.force_login(carla)
     # A slow record (half a second): the rows are read long before it is committed.
     with trigger_on_views("PERFORM pg_sleep(0.5)"):
-        response = client.get(URL)
+        response: Any = client.get(URL)
         pieces: Iterator[bytes] = iter(response.streaming_content)
         head = next(pieces)
         assert head.startswith("\ufeff".encode())  # the header comes first
@@ -136,7 +136,7 @@ def test_a_recording_that_fails_gives_no_file(
     client.force_login(carla)
     made = recordings(monkeypatch)
     with trigger_on_views("RAISE EXCEPTION 'case views refused'"):
-        response = client.get(URL)
+        response: Any = client.get(URL)
         try:
             with pytest.raises(DatabaseError, match="case views refused"):
                 next(iter(response.streaming_content))
