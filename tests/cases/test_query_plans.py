@@ -266,6 +266,16 @@ def test_a_re_evaluation_chunk_reads_only_its_own_cases(asylum_pack: PackVersion
     assert run.done_cases == len(chunk.case_ids) == 200
 
 
+def _deadline_rows_visited() -> int:
+    """Deadline rows read so far in this transaction: whole-table scans and index lookups."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) "
+            "FROM pg_stat_xact_user_tables WHERE relname = 'cases_deadline'"
+        )
+        return int(cursor.fetchone()[0])
+
+
 def test_the_csv_export_reads_rows_in_proportion_to_its_file(asylum_pack: PackVersion) -> None:
     """A supervisor's export of a search reads about the rows it sends. Its rows were read
     through a server-side cursor, whose plan favours the first rows: in date order along the
@@ -275,19 +285,11 @@ def test_the_csv_export_reads_rows_in_proportion_to_its_file(asylum_pack: PackVe
     client = Client()
     client.force_login(supervisor)
 
-    def deadline_rows_read() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) "
-                "FROM pg_stat_xact_user_tables WHERE relname = 'cases_deadline'"
-            )
-            return int(cursor.fetchone()[0])
-
     pending = Deadline.objects.filter(organisation__name="Cimade Metz", case_open=True).count()
     with transaction.atomic():  # pg_stat_xact counts within one transaction
-        before = deadline_rows_read()
+        before = _deadline_rows_visited()
         body = client.get(reverse("deadlines-csv") + "?caseworker=all&q=diallo").getvalue()
-        read = deadline_rows_read() - before
+        read = _deadline_rows_visited() - before
     rows = body.decode("utf-8-sig").count("\r\n") - 1
     assert 50 < rows < pending / 10
     assert read <= 5 * rows, (read, rows, pending)
@@ -304,14 +306,6 @@ def test_a_dashboard_page_visits_only_the_deadline_rows_it_shows(
     client = Client()
     client.force_login(supervisor)
 
-    def deadline_rows_visited() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) "
-                "FROM pg_stat_xact_user_tables WHERE relname = 'cases_deadline'"
-            )
-            return int(cursor.fetchone()[0])
-
     suspended = Deadline.objects.filter(
         organisation__name="Cimade Metz", case_open=True, status="suspended"
     ).count()
@@ -322,9 +316,9 @@ def test_a_dashboard_page_visits_only_the_deadline_rows_it_shows(
         reverse("dashboard") + "?caseworker=all",
     ):
         with transaction.atomic():  # pg_stat_xact counts within one transaction
-            before = deadline_rows_visited()
+            before = _deadline_rows_visited()
             response = client.get(url)
-            visited = deadline_rows_visited() - before
+            visited = _deadline_rows_visited() - before
         assert response.status_code == 200
         shown = len(response.context["rows"]) + len(response.context["suspended"])
         assert shown > 20, url
