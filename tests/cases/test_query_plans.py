@@ -336,7 +336,7 @@ def test_a_csv_export_reads_its_rows_planned_to_be_sent_as_found(
     file's order where an index gives it: its transaction sets STREAMED_READ_SETTINGS before
     the rows' query. At 100,000 cases, without them, PostgreSQL sorted a caseworker's every
     row first (in parallel workers, or after reading every case of the table) and the file
-    started only then (README, "This session's changes"). The plan itself depends on the
+    started only then (README, "The early-morning changes"). The plan itself depends on the
     tables' size, which this test's data does not reach: the benchmark measures it."""
     _, workers = _build(asylum_pack)
     client = Client()
