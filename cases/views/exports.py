@@ -330,35 +330,29 @@ def csv_lines(
         what_to_do: dict[tuple[int, str, int], str] = {}
         people: dict[int, str] = {}
         cells = Cells(limit=FETCH_ROWS * 4)
-        cases: set[int] | None = None  # until recorded
-        held: list[tuple[int, str]] = []  # (case, line) of the rows read until then
-        lines: list[str] = []
-        if recording.done():  # recorded already (SQLite, a transaction): the header at once
-            cases = recording.cases()
-            yield heading.encode()
-        for (
-            case_id,
-            due,
-            status,
-            next_working_day,
-            reference,
-            applicant,
-            department,
-            procedure_id,
-            procedure_key,
-            key,
-            label,
-            explanation,
-            warnings,
-            legal_basis,
-            rule_version,
-            assigned_to_id,
-            username,
-            first_name,
-            last_name,
-        ) in fetched:
-            if cases is not None and case_id not in cases:
-                continue
+
+        def made(row: tuple[Any, ...]) -> str:
+            (
+                _case_id,
+                due,
+                status,
+                next_working_day,
+                reference,
+                applicant,
+                department,
+                procedure_id,
+                procedure_key,
+                key,
+                label,
+                explanation,
+                warnings,
+                legal_basis,
+                rule_version,
+                assigned_to_id,
+                username,
+                first_name,
+                last_name,
+            ) = row
             status = status_on(status, due, next_working_day, day)
             if status not in statuses:
                 statuses[status] = quoted(status_text(status))
@@ -379,7 +373,7 @@ def csv_lines(
                 warning_cells[warnings] = quoted(
                     "\n".join(warning % w for w in warning_list(warnings))
                 )
-            made = line(
+            return line(
                 (
                     buckets[bucket_of(due, day)],
                     due.isoformat() if due else "",
@@ -397,23 +391,25 @@ def csv_lines(
                     warning_cells[warnings],
                 )
             )
-            if cases is None:
-                held.append((case_id, made))
-                if len(held) % WRITE_ROWS or not recording.done():
-                    continue
-                cases = recording.cases()
-                yield heading.encode()
-                lines = [made for case, made in held if case in cases]
-                held.clear()
-            else:
-                lines.append(made)
+
+        # Until the cases are recorded (alongside, on PostgreSQL), the lines are held back; the
+        # recording is looked at every WRITE_ROWS rows, and waited for after the last.
+        held: list[tuple[int, str]] = []
+        if not recording.done():
+            for row in fetched:
+                held.append((row[0], made(row)))
+                if not len(held) % WRITE_ROWS and recording.done():
+                    break
+        cases = recording.cases()
+        yield heading.encode()
+        lines = [text for case_id, text in held if case_id in cases]
+        for row in fetched:  # the rest of the rows
+            if row[0] not in cases:
+                continue
+            lines.append(made(row))
             if len(lines) >= WRITE_ROWS:
                 yield "".join(lines).encode()
                 lines.clear()
-        if cases is None:  # the rows all read before the cases were recorded (or none)
-            cases = recording.cases()
-            yield heading.encode()
-            lines = [made for case, made in held if case in cases]
         if lines:
             yield "".join(lines).encode()
 
