@@ -137,6 +137,7 @@ class Template:
     case_id: int
     department: str
     evaluation: dict[str, Any]
+    case_warnings: dict[str, Any]
     events: list[dict[str, Any]]
     deadlines: list[dict[str, Any]]
 
@@ -218,6 +219,7 @@ def make_templates(
                 case_id=case.pk,
                 department=case.department,
                 evaluation=case.evaluation,
+                case_warnings=case.case_warnings,
                 events=[_fields(e, ("id", "case_id", "created_at")) for e in case.events.all()],
                 deadlines=[
                     _fields(d, ("id", "case_id", "updated_at", *LISTED_COPIES))
@@ -263,6 +265,7 @@ def copy_cases(
                 procedure=procedure,
                 state=Case.State.CLOSED if rng.random() < CLOSED_SHARE else Case.State.OPEN,
                 evaluation=template.evaluation,
+                case_warnings=template.case_warnings,
                 evaluated_at=now,
                 next_due=next_due[id(template)],
             )

@@ -98,7 +98,6 @@ class DeadlineChanges:
 
     created: list[Deadline] = field(default_factory=list)
     changed: list[Deadline] = field(default_factory=list)  # values set, to save with history
-    provenance_only: list[Deadline] = field(default_factory=list)  # same words, newer version
     deleted: list[Deadline] = field(default_factory=list)
 
 
@@ -120,19 +119,32 @@ CHANGED_FIELDS = (
 PROVENANCE_FIELDS = ("pack_version", "pack_version_ref_id", "pack_revision")
 
 
-def deadline_warnings(warnings: list[dict[str, Any]], key: str) -> dict[str, Any]:
-    """The result's warnings that concern a deadline, as stored with its texts (none: no key).
+def _shown(warning: dict[str, Any]) -> dict[str, Any]:
+    """What lists, the CSV, the feed and alerts show of a warning."""
+    return {
+        "code": warning["code"],
+        "title": warning.get("title") or warning["code"],
+        "message": warning["message"],
+    }
 
-    A warning naming deadlines (e.g. due dates past the review horizon) concerns those; any
-    other concerns the whole case, so every deadline of it. Lists, the CSV, the feed and alerts
-    read them from the deadline row, without the case's stored evaluation.
-    """
-    found = [
-        {"code": w["code"], "title": w.get("title") or w["code"], "message": w["message"]}
-        for w in warnings
-        if "deadlines" not in w or key in w["deadlines"]
-    ]
+
+def deadline_warnings(warnings: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """The result's warnings that name a deadline (e.g. a due date past the review horizon),
+    as stored with its texts (none: no key). The others concern the whole case, so every
+    deadline of it: kept once on the case (`case_warnings`); readers merge both
+    (Deadline.warnings_in)."""
+    found = [_shown(w) for w in warnings if key in w.get("deadlines", ())]
     return {"warnings": found} if found else {}
+
+
+def case_warnings(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Case.case_warnings of a result: by language, its warnings that name no deadline ({}
+    when there are none)."""
+    found = {
+        lang: [_shown(w) for w in result.get("warnings", []) if "deadlines" not in w]
+        for lang, result in results.items()
+    }
+    return {lang: warnings for lang, warnings in found.items() if warnings}
 
 
 def deadline_values(results: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
@@ -210,11 +222,8 @@ def deadline_changes(
             changes.created.append(Deadline(case=case, key=key, **values, **provenance, **listed))
             continue
         if all(getattr(deadline, k) == v for k, v in values.items()):
-            if any(getattr(deadline, k) != v for k, v in provenance.items()):
-                # Same dates and words from a newer pack version: no history row for that.
-                for name, value in provenance.items():
-                    setattr(deadline, name, value)
-                changes.provenance_only.append(deadline)
+            # The same dates and words: the row keeps the version that wrote them (the case
+            # records the version it was last evaluated with).
             continue
         for name, value in {**values, **provenance}.items():
             setattr(deadline, name, value)
@@ -254,6 +263,7 @@ def set_evaluated(
 ) -> None:
     """Put the evaluation's summary on the case (not saved)."""
     case.evaluation = summary_of(results)
+    case.case_warnings = case_warnings(results)
     case.evaluation_errors = []
     case.evaluated_at = timezone.now()
     case.evaluated_pack_version_id = published[0] if published else None
@@ -281,10 +291,6 @@ def evaluate_and_store(
     results = evaluate_case(case, published, as_of=as_of)
     existing = list(case.deadlines.all())
     changes = deadline_changes(case, results, existing, published)
-    for deadline in changes.provenance_only:
-        Deadline.objects.filter(pk=deadline.pk).update(
-            **{name: getattr(deadline, name) for name in PROVENANCE_FIELDS}
-        )
     for deadline in [*changes.created, *changes.changed]:
         _history(deadline, user, reason)
         deadline.save()
@@ -299,6 +305,7 @@ def evaluate_and_store(
         update_fields=[
             "next_due",
             "evaluation",
+            "case_warnings",
             "evaluation_errors",
             "evaluated_at",
             "evaluated_pack_version",

@@ -112,6 +112,11 @@ class Case(models.Model):
     # The last evaluation's case-level results (authority, admissibility, right to remain,
     # warnings, rule pack version), as evaluate returned them.
     evaluation = models.JSONField(default=dict, blank=True, editable=False)
+    # Its warnings that concern the whole case (not some of its deadlines), by language, as
+    # each of its deadlines shows them: {"fr": [{"code", "title", "message"}]}. Kept here once,
+    # not copied into every deadline row: a publication that moves the review horizon changes
+    # this message on every case, and would otherwise rewrite every deadline row of each.
+    case_warnings = models.JSONField(default=dict, blank=True, editable=False)
     evaluation_errors = models.JSONField(default=list, blank=True, editable=False)
     evaluated_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The pack version (and its revision) that produced the stored deadlines and results: while
@@ -140,6 +145,7 @@ class Case(models.Model):
         excluded_fields=[
             "next_due",
             "evaluation",
+            "case_warnings",
             "evaluated_at",
             "evaluated_pack_version",
             "evaluated_revision",
@@ -398,10 +404,12 @@ class Deadline(models.Model):
         """The label or explanation in a language, else as stored in the site's default."""
         return text_in(self.texts, language, name, getattr(self, name))
 
-    def warnings_in(self, language: str) -> list[dict[str, str]]:
+    def warnings_in(self, language: str, case: Case | None = None) -> list[dict[str, str]]:
         """The warnings of the case's result that concern this deadline, in a language:
-        [{"code", "title", "message"}] (stored by cases.actions.deadline_warnings)."""
-        return warnings_in(self.texts, language)
+        [{"code", "title", "message"}], the case's own (`case`, else this row's) and this
+        row's (stored by cases.actions: Case.case_warnings and deadline_warnings)."""
+        case = case if case is not None else self.case
+        return warnings_in(self.texts, language, case.case_warnings)
 
     @property
     def warnings(self) -> list[dict[str, str]]:
@@ -443,12 +451,29 @@ def text_in(texts: Any, language: str, name: str, stored: str) -> str:
     return str(found.get(name) or stored)
 
 
-def warnings_in(texts: Any, language: str) -> list[dict[str, str]]:
-    """A deadline's warnings in a language, else in the site's default (Deadline.warnings_in)."""
+def warnings_in(texts: Any, language: str, case_warnings: Any = None) -> list[dict[str, str]]:
+    """A deadline's warnings in a language, else in the site's default (Deadline.warnings_in):
+    its case's (`case_warnings`, Case.case_warnings) and its own (in its `texts`)."""
     found = (texts or {}).get(language[:2]) or {}
     if "label" not in found:  # not stored in that language: the site's default
         found = (texts or {}).get(settings.LANGUAGE_CODE[:2]) or {}
-    return warning_list(found.get("warnings"))
+    shared = case_warnings or {}
+    if language[:2] in shared:
+        mine = shared[language[:2]]
+    else:
+        mine = shared.get(settings.LANGUAGE_CODE[:2])
+    return merged_warnings(warning_list(mine), warning_list(found.get("warnings")))
+
+
+def merged_warnings(*lists: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Warnings from several lists, one per code, in the order of their codes (the engine's:
+    a code concerns either the whole case or some deadlines, never both; rows stored before
+    Case.case_warnings held the case's too)."""
+    found: dict[str, dict[str, str]] = {}
+    for warnings in lists:
+        for warning in warnings:
+            found.setdefault(str(warning.get("code", "")), warning)
+    return [found[code] for code in sorted(found)]
 
 
 def warning_list(warnings: Any) -> list[dict[str, str]]:
@@ -472,8 +497,9 @@ class TextAt(KeyTextTransform):
 
 def texts_in_query(language: str) -> dict[str, Any]:
     """text_in and warnings_in worked out by the database, to annotate a query of deadlines:
-    "label_text" and "explanation_text" (text_in), "warnings_json" (what warnings_in reads, as
-    JSON text: warning_list decodes it; NULL when there are none).
+    "label_text" and "explanation_text" (text_in), "warnings_json" and "case_warnings_json"
+    (what warnings_in reads of the row's texts and of its case's warnings, as JSON text:
+    warning_list decodes each; NULL when there are none).
 
     The CSV export reads its rows this way: one language's texts cross the wire instead of every
     language's JSON, and nothing is decoded per row (tests/cases/test_texts_in_query.py checks
@@ -493,6 +519,8 @@ def texts_in_query(language: str) -> dict[str, Any]:
     def warnings(texts: KeyTransform) -> Cast:
         return Cast(KeyTransform("warnings", texts), models.TextField())
 
+    shared = KeyTransform(language[:2], "case__case_warnings")
+    shared_default = KeyTransform(settings.LANGUAGE_CODE[:2], "case__case_warnings")
     return {
         "label_text": text("label"),
         "explanation_text": text("explanation"),
@@ -504,6 +532,18 @@ def texts_in_query(language: str) -> dict[str, Any]:
             )
             if fall_back
             else warnings(mine)
+        ),
+        "case_warnings_json": (
+            models.Case(
+                models.When(
+                    HasKey(F("case__case_warnings"), language[:2]),
+                    then=Cast(shared, models.TextField()),
+                ),
+                default=Cast(shared_default, models.TextField()),
+                output_field=models.TextField(),
+            )
+            if fall_back
+            else Cast(shared, models.TextField())
         ),
     }
 

@@ -153,20 +153,21 @@ CASE_COLUMNS = (
     "reference",
     "assigned_to_id",
 )
-COMPARED = (*actions.CHANGED_FIELDS, *actions.PROVENANCE_FIELDS)
-DEADLINE_COLUMNS = ("pk", "case_id", "key", *COMPARED)
+# A row's provenance is not read: it names the version that wrote its values, and a row whose
+# values a newer version gives again is left as it is (the case records that version).
+DEADLINE_COLUMNS = ("pk", "case_id", "key", *actions.CHANGED_FIELDS)
 _CHANGED = slice(3, 3 + len(actions.CHANGED_FIELDS))
-_PROVENANCE = slice(3 + len(actions.CHANGED_FIELDS), 3 + len(COMPARED))
 _LABEL, _DUE, _STATUS, _NEXT_WORKING_DAY, _TEXTS = (
     actions.CHANGED_FIELDS.index(name)
     for name in ("label", "due", "status", "next_working_day", "texts")
 )
 # What a chunk writes of a deadline row (besides its id): created rows take all of it, changed
-# rows CHANGED_FIELDS and PROVENANCE_FIELDS, provenance-only rows PROVENANCE_FIELDS.
+# rows CHANGED_FIELDS and PROVENANCE_FIELDS.
 WRITTEN = (
     "case_id",
     "key",
-    *COMPARED,
+    *actions.CHANGED_FIELDS,
+    *actions.PROVENANCE_FIELDS,
     "organisation_id",
     "case_open",
     "case_reference",
@@ -184,7 +185,7 @@ MOVE_COLUMNS = (
     "old_status",
     "new_status",
 )
-CREATED, CHANGED, PROVENANCE_ONLY = "+", "~", "p"
+CREATED, CHANGED = "+", "~"
 # What alerts are planned from, of a deadline row (notifications/planner.py reads these).
 DATED = ("due", "status", "completed_on", "next_working_day")
 
@@ -193,13 +194,13 @@ DATED = ("due", "status", "completed_on", "next_working_day")
 class ChunkWrites:
     """What re-evaluating a chunk's cases writes, as rows of values (nothing written yet).
 
-    deadlines: (n, op, id, *WRITTEN), op CREATED (no id), CHANGED or PROVENANCE_ONLY;
-    cases: (id, next_due, evaluation as JSON); moves: MOVE_COLUMNS.
+    deadlines: (n, op, id, *WRITTEN), op CREATED (no id) or CHANGED;
+    cases: (id, next_due, evaluation as JSON, case_warnings as JSON); moves: MOVE_COLUMNS.
     """
 
     deadlines: list[tuple[Any, ...]] = field(default_factory=list)
     deleted: list[int] = field(default_factory=list)
-    cases: list[tuple[int, dt.date | None, str]] = field(default_factory=list)
+    cases: list[tuple[int, dt.date | None, str, str]] = field(default_factory=list)
     moves: list[tuple[Any, ...]] = field(default_factory=list)
     moved_cases: int = 0
     errors: list[dict[str, object]] = field(default_factory=list)
@@ -364,14 +365,15 @@ def evaluate_cases(
                 writes.deadlines.append(
                     (n, CHANGED, row[0], case_id, key, *_db(values), *provenance, *listed)
                 )
-            elif row[_PROVENANCE] != provenance:
-                # Same dates and words from a newer pack version: no history row for that.
-                blank = (None,) * len(actions.CHANGED_FIELDS)
-                writes.deadlines.append(
-                    (n, PROVENANCE_ONLY, row[0], case_id, key, *blank, *provenance, *listed)
-                )
         writes.deleted += [row[0] for key, row in rows.items() if key not in after]
-        writes.cases.append((case_id, next_due, _json(actions.summary_of(results))))
+        writes.cases.append(
+            (
+                case_id,
+                next_due,
+                _json(actions.summary_of(results)),
+                _json(actions.case_warnings(results)),
+            )
+        )
         moves = _moves(run_id, case_id, worker, rows, after, day)
         if moves:
             writes.moves += moves
@@ -444,9 +446,9 @@ def write_chunk(
 ) -> None:
     """Write what changed in a few statements whatever the number of cases: the deadline rows
     loaded into a temporary table (COPY on PostgreSQL), then one UPDATE for the changed rows,
-    one for the provenance-only ones, one INSERT for the new ones and one for the history rows
-    of both (the publisher and the publication's reason); the cases in one UPDATE; the moves
-    by COPY. Deleted rows (rare) go through the ORM, with their history."""
+    one INSERT for the new ones and one for the history rows of both (the publisher and the
+    publication's reason); the cases in one UPDATE; the moves by COPY. Deleted rows (rare) go
+    through the ORM, with their history."""
     quote = connection.ops.quote_name
     stamp = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
@@ -470,11 +472,6 @@ def write_chunk(
                 f"ELSE d.{updated} END FROM {temp} AS u WHERE u.op = %s AND d.id = u.id",
                 [stamp, CHANGED],
             )
-            sets = ", ".join(f"{c} = u.{c}" for c in provenance)
-            cursor.execute(
-                f"UPDATE {table} AS d SET {sets} FROM {temp} AS u WHERE u.op = %s AND d.id = u.id",
-                [PROVENANCE_ONLY],
-            )
             columns = ", ".join(_column(name) for name in WRITTEN)
             cursor.execute(
                 f"INSERT INTO {table} ({columns}, {_column('updated_at')}) "
@@ -489,7 +486,7 @@ def write_chunk(
                 deadline.delete()
         if writes.cases:
             table = quote(Case._meta.db_table)
-            names = ["next_due", "evaluation"]
+            names = ["next_due", "evaluation", "case_warnings"]
             temp = _temporary_table(cursor, "reevaluation_case", table, names, "id")
             _load(cursor, temp, ["id", *names], writes.cases)
             if connection.vendor == "postgresql":
@@ -502,8 +499,9 @@ def write_chunk(
             # dates moved carry the time, for the frequent planner to see them.
             cursor.execute(
                 f"UPDATE {table} AS c SET next_due = u.next_due, evaluation = u.evaluation, "
-                "evaluation_errors = %s, evaluated_at = %s, evaluated_pack_version_id = %s, "
-                f"evaluated_revision = %s FROM {temp} AS u WHERE c.id = u.id",
+                "case_warnings = u.case_warnings, evaluation_errors = %s, evaluated_at = %s, "
+                "evaluated_pack_version_id = %s, evaluated_revision = %s "
+                f"FROM {temp} AS u WHERE c.id = u.id",
                 [errors, stamp, *(published or (None, ""))],
             )
         if writes.moves:
@@ -658,16 +656,14 @@ def _stamp(
     now: dt.datetime,
 ) -> None:
     """Record the published version on cases it cannot change, as an evaluation would: the
-    version on the case and on its deadline rows. Their results are not rewritten (what they
+    version on the case (their deadline rows keep the version that wrote their values, as an
+    evaluation giving the same values leaves them). Their results are not rewritten (what they
     say of the pack is read from the version: actions.stored_result), nor their `updated_at`
-    (nothing an alert reads has changed): two narrow updates, which PostgreSQL makes in place
+    (nothing an alert reads has changed): one narrow update, which PostgreSQL makes in place
     (no indexed column moves)."""
     if not case_ids or published is None or pack is None:
         return
     version_id, revision = published
-    Deadline.objects.filter(_among(Deadline, "case_id", case_ids)).update(
-        pack_version=pack.version, pack_version_ref_id=version_id, pack_revision=revision
-    )
     Case.objects.filter(_among(Case, "id", case_ids)).update(
         evaluated_at=now, evaluated_pack_version_id=version_id, evaluated_revision=revision
     )

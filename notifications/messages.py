@@ -126,7 +126,7 @@ def context_for(notification: Notification, language: str, now: dt.datetime) -> 
         else "",
         "caseworker_name": caseworker.get_full_name() or caseworker.get_username(),
         # The warnings of the case's result that concern this deadline (title, message).
-        "warnings": deadline.warnings_in(language) if deadline is not None else [],
+        "warnings": deadline.warnings_in(language, case) if deadline is not None else [],
     }
     if notification.kind == Notification.Kind.ESCALATION:
         told = (

@@ -34,7 +34,14 @@ from ..dashboard import (
     with_status,
 )
 from ..forms import person_name
-from ..models import CaseView, Deadline, status_on, texts_in_query, warning_list
+from ..models import (
+    CaseView,
+    Deadline,
+    merged_warnings,
+    status_on,
+    texts_in_query,
+    warning_list,
+)
 from ..privacy import record_views_of
 from .common import member_or_403
 
@@ -114,6 +121,7 @@ COLUMNS = (
     "label_text",
     "explanation_text",
     "warnings_json",
+    "case_warnings_json",
     "legal_basis",
     "rule_version",
     "case__assigned_to_id",
@@ -325,7 +333,7 @@ def csv_lines(
         statuses: dict[str, str] = {}
         warning = _("%(title)s: %(message)s")
         # The same warnings (the review horizon's, say) come back on row after row.
-        warning_cells: dict[str | None, str] = {}
+        warning_cells: dict[tuple[str | None, str | None], str] = {}
         descriptions = procedures.deadline_descriptions()
         what_to_do: dict[tuple[int, str, int], str] = {}
         people: dict[int, str] = {}
@@ -346,6 +354,7 @@ def csv_lines(
                 label,
                 explanation,
                 warnings,
+                case_warnings,
                 legal_basis,
                 rule_version,
                 assigned_to_id,
@@ -367,12 +376,12 @@ def csv_lines(
                     last_name=last_name,
                 )
                 people[assigned_to_id] = quoted(person_name(user))
-            if warnings not in warning_cells:
+            both = (case_warnings, warnings)
+            if both not in warning_cells:
                 if len(warning_cells) > FETCH_ROWS:
                     warning_cells.clear()
-                warning_cells[warnings] = quoted(
-                    "\n".join(warning % w for w in warning_list(warnings))
-                )
+                found = merged_warnings(warning_list(case_warnings), warning_list(warnings))
+                warning_cells[both] = quoted("\n".join(warning % w for w in found))
             return line(
                 (
                     buckets[bucket_of(due, day)],
@@ -388,7 +397,7 @@ def csv_lines(
                     cells[legal_basis],
                     str(rule_version),
                     cells[explanation],
-                    warning_cells[warnings],
+                    warning_cells[both],
                 )
             )
 

@@ -46,6 +46,7 @@ def _stored() -> dict[str, Any]:
             "state",
             "next_due",
             "evaluation",
+            "case_warnings",
             "evaluation_errors",
             "evaluated_pack_version_id",
             "evaluated_revision",
@@ -122,7 +123,8 @@ def test_a_chunk_stores_what_evaluating_each_open_case_through_the_actions_store
     assert bulk == one_by_one
     assert (run.state, run.done_cases, run.failed_cases, refused) == ("done", 35, 1, 1)
     # Each kind of write was there: new rows, changed rows and a gone row (history rows with
-    # the publisher and the publication's reason), rows only stamped with the new version.
+    # the publisher and the publication's reason), and rows the new version gives again as
+    # they were, left with the version that wrote them.
     by_run = [
         dict(row) for row in bulk["history"] if dict(row)["history_change_reason"] == run.reason
     ]
@@ -131,12 +133,11 @@ def test_a_chunk_stores_what_evaluating_each_open_case_through_the_actions_store
     assert "withdrawn_rule" not in {key for _, key in bulk["deadlines"]}
     evaluated = {c.pk for c in open_cases} - {cases[5].pk}
     written = {(row["case_id"], row["key"]) for row in by_run}
-    stamped = [key for key in bulk["deadlines"] if key[0] in evaluated and key not in written]
-    assert stamped
+    kept = [key for key in bulk["deadlines"] if key[0] in evaluated and key not in written]
+    assert kept
+    assert {bulk["deadlines"][key]["pack_version_ref"] for key in kept} == {asylum_pack.pk}
     assert {
-        row["pack_version_ref"]
-        for (case_id, _), row in bulk["deadlines"].items()
-        if case_id in evaluated
+        bulk["deadlines"][key]["pack_version_ref"] for key in written if key in bulk["deadlines"]
     } == {draft.pk}
     # A move for each deadline whose date or status today changed, with both sides.
     nothing = (None, "")
