@@ -1,7 +1,8 @@
 """The database reads a deadline's texts as the Python helpers do: the CSV export takes the
 label, explanation and warnings in the reader's language from `texts_in_query` (worked out by
 PostgreSQL or SQLite), the pages from `text_in` and `warnings_in`; on every shape of stored texts,
-old rows and missing languages included, both give the same."""
+old rows and missing languages included, and with the case's own warnings (Case.case_warnings), both
+give the same."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import pytest
 from django.contrib.auth.models import User
 
 from cases.models import (
+    Case,
     Deadline,
     Organisation,
+    merged_warnings,
     text_in,
     texts_in_query,
     warning_list,
@@ -54,7 +57,17 @@ SHAPES: dict[str, Any] = {
 }
 
 
-READ = ("label_text", "explanation_text", "warnings_json")
+PILOT = {"code": "pole_france_asile", "title": "Pôle", "message": "Dépôt auprès de l'OFPRA."}
+PILOT_EN = {"code": "pole_france_asile", "title": "Pilot", "message": "Lodged with OFPRA."}
+# The case's own warnings (Case.case_warnings), merged with the row's by every reader.
+CASE_SHAPES: dict[str, Any] = {
+    "none": {},
+    "both languages": {"fr": [PILOT], "en": [PILOT_EN]},
+    "French only": {"fr": [PILOT]},
+    "also copied in the row (stored before 0017)": {"fr": [HORIZON], "en": [HORIZON_EN]},
+}
+
+READ = ("label_text", "explanation_text", "warnings_json", "case_warnings_json")
 
 
 @pytest.fixture
@@ -67,16 +80,18 @@ def deadline(asylum_pack: PackVersion, org_a: Organisation, carla: User) -> Dead
     return found
 
 
+@pytest.mark.parametrize("case_shape", list(CASE_SHAPES))
 @pytest.mark.parametrize("language", ["fr", "en", "en-gb"])
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_the_database_reads_the_texts_as_the_pages_do(
-    deadline: Deadline, shape: str, language: str
+    deadline: Deadline, shape: str, language: str, case_shape: str
 ) -> None:
     texts = SHAPES[shape]
     Deadline.objects.filter(pk=deadline.pk).update(
         texts=texts, label="Stored label", explanation="Stored explanation"
     )
-    label, explanation, warnings = (
+    Case.objects.filter(pk=deadline.case_id).update(case_warnings=CASE_SHAPES[case_shape])
+    label, explanation, warnings, case_warnings = (
         Deadline.objects.filter(pk=deadline.pk)
         .annotate(**texts_in_query(language))
         .values_list(*READ)
@@ -84,7 +99,9 @@ def test_the_database_reads_the_texts_as_the_pages_do(
     )
     assert label == text_in(texts, language, "label", "Stored label")
     assert explanation == text_in(texts, language, "explanation", "Stored explanation")
-    assert warning_list(warnings) == warnings_in(texts, language)
+    assert merged_warnings(warning_list(case_warnings), warning_list(warnings)) == warnings_in(
+        texts, language, CASE_SHAPES[case_shape]
+    )
 
 
 def test_the_comparison_sees_a_fallback_and_a_missing_warning() -> None:
@@ -95,4 +112,8 @@ def test_the_comparison_sees_a_fallback_and_a_missing_warning() -> None:
     assert warnings_in(SHAPES["English without a label: French warnings"], "en") == [HORIZON]
     assert warnings_in(SHAPES["a warning that is not an object"], "fr") == [HORIZON]
     assert warning_list(None) == []
+    assert warnings_in(SHAPES["no warnings key"], "en", {"fr": [PILOT]}) == [PILOT]
+    both = SHAPES["both languages, warnings"]
+    assert warnings_in(both, "en", CASE_SHAPES["both languages"]) == [PILOT_EN, HORIZON_EN]
+    assert warnings_in(both, "fr", {"fr": [HORIZON]}) == [HORIZON]  # one per code
     assert warning_list("null") == []
