@@ -260,8 +260,8 @@ def _apply_claimed(chunk_id: int, now: dt.datetime) -> str:
             _chunk_settings()
         # The fresh published row, read once for the chunk before evaluating (see actions).
         published = published_version(run.pack_version.pack.key) if locked else None
-        to_evaluate, to_stamp, new_pack = _narrow(locked, published)
-        _stamp(to_stamp, published, new_pack, now)
+        to_evaluate, to_stamp = _narrow(locked, published)
+        _stamp(to_stamp, published, now)
         evaluate = set(to_evaluate)
         writes = evaluate_cases(
             [row for row in locked if row[0] in evaluate],
@@ -593,19 +593,19 @@ def _history(cursor: Any, temp: str, user: Any, reason: str, stamp: Any) -> None
 
 def _narrow(
     locked: Sequence[tuple[Any, ...]], published: tuple[int, str] | None
-) -> tuple[list[int], list[int], PackDefinition | None]:
-    """(cases to evaluate, cases the change cannot reach, the new definition) (cases/reach.py).
+) -> tuple[list[int], list[int]]:
+    """(cases to evaluate, cases the change cannot reach) (cases/reach.py).
 
     A case is evaluated when its facts can reach what changed between the version it was
     evaluated with and the published one, or when that cannot be told: no version, errors, a
     version whose records changed since, a change that is not narrowed.
     """
     if published is None or not NARROW:
-        return [row[0] for row in locked], [], None
+        return [row[0] for row in locked], []
     try:
         new = compiled_pack(*published).definition
     except PackUnavailable:
-        return [row[0] for row in locked], [], None
+        return [row[0] for row in locked], []
     evaluate: list[int] = []
     candidates: dict[int, frozenset[str]] = {}
     for pk, version_id, revision, errors, *_ in locked:
@@ -627,7 +627,7 @@ def _narrow(
             if case_id in candidates and event_type in candidates[case_id]:
                 del candidates[case_id]
                 evaluate.append(case_id)
-    return sorted(evaluate), sorted(candidates), new
+    return sorted(evaluate), sorted(candidates)
 
 
 # What a change reaches, by (version evaluated with, its revision, published, its revision):
@@ -649,19 +649,14 @@ def _reach(
     return _REACHES[key]
 
 
-def _stamp(
-    case_ids: list[int],
-    published: tuple[int, str] | None,
-    pack: PackDefinition | None,
-    now: dt.datetime,
-) -> None:
+def _stamp(case_ids: list[int], published: tuple[int, str] | None, now: dt.datetime) -> None:
     """Record the published version on cases it cannot change, as an evaluation would: the
     version on the case (their deadline rows keep the version that wrote their values, as an
     evaluation giving the same values leaves them). Their results are not rewritten (what they
     say of the pack is read from the version: actions.stored_result), nor their `updated_at`
     (nothing an alert reads has changed): one narrow update, which PostgreSQL makes in place
     (no indexed column moves)."""
-    if not case_ids or published is None or pack is None:
+    if not case_ids or published is None:
         return
     version_id, revision = published
     Case.objects.filter(_among(Case, "id", case_ids)).update(

@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from cases import actions, reevaluation
 from cases.models import Case, Deadline, Membership, Organisation, warnings_in
@@ -48,6 +49,14 @@ def past_horizon(asylum_pack: PackVersion, org_a: Organisation, carla: User) -> 
         reference="H-7",
         department="54",
     )
+
+
+def read(client: Client, url: str) -> str:
+    """A page or a streamed file, the language its request activated not left to later tests."""
+    with translation.override(settings.LANGUAGE_CODE):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        return response.getvalue().decode()
 
 
 def messages(warnings: list[dict[str, str]]) -> list[str]:
@@ -96,16 +105,16 @@ def test_a_new_review_horizon_rewrites_no_deadline_row_and_every_reader_shows_it
     client.force_login(carla)
     for language in ("fr", "en"):
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-        dashboard = client.get(reverse("dashboard")).content.decode()
+        dashboard = read(client, reverse("dashboard"))
         assert NEW[language].replace("'", "&#x27;") in dashboard
         assert OLD[language].replace("'", "&#x27;") not in dashboard
-        csv = client.get(reverse("deadlines-csv")).getvalue().decode()
+        csv = read(client, reverse("deadlines-csv"))
         assert NEW[language] in csv
         assert OLD[language] not in csv
     token = Membership.objects.get(user=carla).feed_token
     for language in ("fr", "en"):
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-        feed = client.get(reverse("calendar-feed", args=[token])).content.decode()
+        feed = read(client, reverse("calendar-feed", args=[token]))
         unfolded = feed.replace("\r\n ", "")
         assert NEW[language] in unfolded
         assert OLD[language] not in unfolded
@@ -155,6 +164,8 @@ def test_the_migration_moves_the_cases_warnings_out_of_their_rows(
         assert {lang: row.warnings_in(lang) for lang in ("fr", "en")} == shown[row.pk]
 
 
-def test_the_case_and_its_rows_say_what_evaluating_it_again_says(past_horizon: Case) -> None:
+def test_the_case_stores_what_evaluating_it_again_says(past_horizon: Case) -> None:
     results: dict[str, Any] = actions.evaluate_case(past_horizon, None)
-    assert past_horizon.case_warnings == actions.case_warnings(results)
+    stored = Case.objects.get(pk=past_horizon.pk)  # as saved, not the object in memory
+    assert stored.case_warnings == actions.case_warnings(results)
+    assert [w["code"] for w in stored.case_warnings["fr"]] == ["review_horizon"]

@@ -178,7 +178,7 @@ def test_a_narrowed_run_stores_what_a_full_run_stores(
         )
     )
     published = (draft.pk, PackVersion.objects.get(pk=draft.pk).revision)
-    evaluated, skipped, _ = reevaluation._narrow(locked, published)
+    evaluated, skipped = reevaluation._narrow(locked, published)
     assert evaluated
     assert skipped or rule_key == "registration"  # every case has that rule's trigger
 
